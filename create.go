@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sprout-runtime/sprout/libcontainer"
+)
+
+func createFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the OCI bundle"},
+		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master of a terminal container"},
+		&cli.StringFlag{Name: "pid-file", Usage: "file to write the container's PID to"},
+		&cli.BoolFlag{Name: "no-pivot", Usage: "use a move mount and chroot instead of pivot_root"},
+		&cli.BoolFlag{Name: "no-new-keyring", Usage: "keep the caller's session keyring"},
+		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds from 3 on to the container"},
+	}
+}
+
+var createCommand = &cli.Command{
+	Name:      "create",
+	Usage:     "create a container, ready for start",
+	ArgsUsage: "<container-id>",
+	Flags:     createFlags(),
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, 1); err != nil {
+			return err
+		}
+		opts, err := createOptions(c)
+		if err != nil {
+			return err
+		}
+		if opts.ConsoleSocket != nil {
+			defer opts.ConsoleSocket.Close()
+		}
+		_, err = libcontainer.Create(c.String("root"), *opts)
+		return err
+	},
+}
+
+func createOptions(c *cli.Context) (*libcontainer.CreateOptions, error) {
+	id, err := containerID(c)
+	if err != nil {
+		return nil, err
+	}
+	if c.Int("preserve-fds") < 0 {
+		return nil, fmt.Errorf("--preserve-fds: must not be negative")
+	}
+	opts := &libcontainer.CreateOptions{
+		ID: id, Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
+		NoPivot: c.Bool("no-pivot"), NoNewKeyring: c.Bool("no-new-keyring"),
+		PreserveFds: c.Int("preserve-fds"),
+	}
+	if p := c.String("console-socket"); p != "" {
+		f, err := dialConsole(p)
+		if err != nil {
+			return nil, err
+		}
+		opts.ConsoleSocket = f
+	}
+	return opts, nil
+}
+
+func dialConsole(path string) (*os.File, error) {
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket %s: %w", path, err)
+	}
+	defer conn.Close()
+	f, err := conn.(*net.UnixConn).File()
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket %s: %w", path, err)
+	}
+	return f, nil
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/libcontainer"
+)
+
+var killCommand = &cli.Command{
+	Name:      "kill",
+	Usage:     "send a signal to a container's init",
+	ArgsUsage: "<container-id> [signal]",
+	Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "signal every process of the container"},
+	},
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, 2); err != nil {
+			return err
+		}
+		sig := unix.SIGTERM
+		if c.NArg() == 2 {
+			s, err := parseSignal(c.Args().Get(1))
+			if err != nil {
+				return err
+			}
+			sig = s
+		}
+		ct, err := libcontainer.Load(c.String("root"), c.Args().First())
+		if err != nil {
+			return err
+		}
+		return ct.Signal(sig, c.Bool("all"))
+	},
+}
+
+// parseSignal takes a number or a name, with or without SIG, any case.
+func parseSignal(s string) (syscall.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("invalid signal number %d", n)
+		}
+		return syscall.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	if strings.HasPrefix(name, "SIGRTMIN+") || strings.HasPrefix(name, "SIGRTMAX-") {
+		off, err := strconv.Atoi(name[9:])
+		if err == nil {
+			if name[6] == 'I' {
+				return syscall.Signal(34 + off), nil
+			}
+			return syscall.Signal(64 - off), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown signal %q", s)
+}

@@ -1,0 +1,86 @@
+package libcontainer
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Record types understood by nsexec.c.
+const (
+	recEnd         = 0
+	recCloneFlags  = 1
+	recNsPath      = 2
+	recTimeOffsets = 3
+)
+
+var cloneFlags = map[specs.LinuxNamespaceType]uint32{
+	specs.PIDNamespace:     unix.CLONE_NEWPID,
+	specs.NetworkNamespace: unix.CLONE_NEWNET,
+	specs.MountNamespace:   unix.CLONE_NEWNS,
+	specs.IPCNamespace:     unix.CLONE_NEWIPC,
+	specs.UTSNamespace:     unix.CLONE_NEWUTS,
+	specs.UserNamespace:    unix.CLONE_NEWUSER,
+	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
+	specs.TimeNamespace:    unix.CLONE_NEWTIME,
+}
+
+// procNsName is the name of each namespace type under /proc/<pid>/ns.
+var procNsName = map[specs.LinuxNamespaceType]string{
+	specs.PIDNamespace:     "pid",
+	specs.NetworkNamespace: "net",
+	specs.MountNamespace:   "mnt",
+	specs.IPCNamespace:     "ipc",
+	specs.UTSNamespace:     "uts",
+	specs.UserNamespace:    "user",
+	specs.CgroupNamespace:  "cgroup",
+	specs.TimeNamespace:    "time",
+}
+
+type bootstrap struct {
+	buf []byte
+}
+
+func (b *bootstrap) add(typ uint32, data []byte) {
+	var hdr [8]byte
+	binary.NativeEndian.PutUint32(hdr[0:], typ)
+	binary.NativeEndian.PutUint32(hdr[4:], uint32(len(data)))
+	b.buf = append(b.buf, hdr[:]...)
+	b.buf = append(b.buf, data...)
+}
+
+// buildBootstrap encodes what nsexec.c needs: the namespaces to join (the
+// user namespace first), the ones to create, and the time namespace offsets.
+func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.LinuxTimeOffset) []byte {
+	var b bootstrap
+	var flags uint32
+	joins := append([]specs.LinuxNamespace(nil), namespaces...)
+	sort.SliceStable(joins, func(i, j int) bool {
+		return joins[i].Type == specs.UserNamespace && joins[j].Type != specs.UserNamespace
+	})
+	for _, ns := range joins {
+		if ns.Path == "" {
+			flags |= cloneFlags[ns.Type]
+			continue
+		}
+		b.add(recNsPath, append([]byte(ns.Path), 0))
+	}
+	var f [4]byte
+	binary.NativeEndian.PutUint32(f[:], flags)
+	b.add(recCloneFlags, f[:])
+	if len(offsets) > 0 {
+		var sb strings.Builder
+		for _, clock := range []string{"monotonic", "boottime"} {
+			if o, ok := offsets[clock]; ok {
+				fmt.Fprintf(&sb, "%s %d %d\n", clock, o.Secs, o.Nanosecs)
+			}
+		}
+		b.add(recTimeOffsets, []byte(sb.String()))
+	}
+	b.add(recEnd, nil)
+	return b.buf
+}

@@ -1,0 +1,302 @@
+// Package libcontainer creates and manages OCI containers. The CLI in the
+// repository root only translates flags into calls of this package.
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/cgroups"
+)
+
+// Container is one container's state directory under a root.
+type Container struct {
+	root  string
+	dir   string
+	state *State
+}
+
+// Load opens the container id under root.
+func Load(root, id string) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	s, err := readState(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %s: %w", id, ErrNotExist)
+		}
+		return nil, err
+	}
+	return &Container{root: root, dir: dir, state: s}, nil
+}
+
+// List returns every container under root, sorted by ID.
+func List(root string) ([]*Container, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []*Container
+	for _, e := range entries {
+		if !e.IsDir() || ValidateID(e.Name()) != nil {
+			continue
+		}
+		c, err := Load(root, e.Name())
+		if err != nil {
+			continue
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].state.ID < out[j].state.ID })
+	return out, nil
+}
+
+// ID returns the container's ID.
+func (c *Container) ID() string { return c.state.ID }
+
+// State returns what is stored of the container.
+func (c *Container) State() *State { return c.state }
+
+// lock takes the container's lock and re-reads its state, which another
+// command may have changed while we waited.
+func (c *Container) lock() (*lockedDir, error) {
+	l, err := lockDir(c.dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %s: %w", c.state.ID, ErrNotExist)
+		}
+		return nil, err
+	}
+	s, err := readState(c.dir)
+	if err != nil {
+		l.unlock()
+		return nil, err
+	}
+	c.state = s
+	return l, nil
+}
+
+func (c *Container) cgroup() (cgroups.Manager, error) {
+	if len(c.state.CgroupPaths) == 0 {
+		return nil, nil
+	}
+	return cgroups.Load(c.state.CgroupPaths)
+}
+
+// initAlive tells whether the container's init is still the process that
+// sprout started (not a zombie, not a later process with the same PID).
+func (c *Container) initAlive() bool {
+	if c.state.Pid <= 0 {
+		return false
+	}
+	start, zombie, err := processStartTime(c.state.Pid)
+	return err == nil && !zombie && start == c.state.PidStart
+}
+
+// Status reports the container's lifecycle status.
+func (c *Container) Status() Status {
+	if c.state.Pid == 0 {
+		return Creating
+	}
+	if !c.initAlive() {
+		return Stopped
+	}
+	if !c.state.Started {
+		return Created
+	}
+	if cg, err := c.cgroup(); err == nil && cg != nil {
+		if paused, err := cg.Paused(); err == nil && paused {
+			return Paused
+		}
+	}
+	return Running
+}
+
+// OCIState returns the container's state as the OCI runtime spec defines it.
+func (c *Container) OCIState() specs.State {
+	st := c.Status()
+	s := specs.State{
+		Version:     specs.Version,
+		ID:          c.state.ID,
+		Status:      specs.ContainerState(st),
+		Bundle:      c.state.Bundle,
+		Annotations: c.state.Annotations,
+	}
+	if st != Stopped {
+		s.Pid = c.state.Pid
+	}
+	return s
+}
+
+// Signal sends sig to the container's init, or with all to every process
+// in its cgroup.
+func (c *Container) Signal(sig syscall.Signal, all bool) error {
+	l, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	if c.Status() == Stopped {
+		return fmt.Errorf("container %s is not running", c.state.ID)
+	}
+	if all {
+		return c.signalAll(sig)
+	}
+	return c.signalInit(sig)
+}
+
+// signalInit goes through a pidfd checked against the recorded start time,
+// so a recycled PID is never signalled.
+func (c *Container) signalInit(sig syscall.Signal) error {
+	fd, err := unix.PidfdOpen(c.state.Pid, 0)
+	if err != nil {
+		return fmt.Errorf("signal container %s: %w", c.state.ID, err)
+	}
+	defer unix.Close(fd)
+	if !c.initAlive() {
+		return fmt.Errorf("container %s is not running", c.state.ID)
+	}
+	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {
+		return fmt.Errorf("signal container %s: %w", c.state.ID, err)
+	}
+	return nil
+}
+
+func (c *Container) signalAll(sig syscall.Signal) error {
+	cg, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	if cg == nil {
+		return c.signalInit(sig)
+	}
+	if sig == unix.SIGKILL || sig == unix.SIGSTOP {
+		return killCgroup(cg, sig)
+	}
+	pids, err := cg.Procs()
+	if err != nil {
+		return fmt.Errorf("list processes of container %s: %w", c.state.ID, err)
+	}
+	for _, pid := range pids {
+		if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("signal pid %d: %w", pid, err)
+		}
+	}
+	return nil
+}
+
+// killCgroup freezes the cgroup while it signals, so that nothing in it can
+// fork a process the signal misses.
+func killCgroup(cg cgroups.Manager, sig syscall.Signal) error {
+	frozen := cg.Freeze() == nil
+	pids, err := cg.Procs()
+	if err == nil {
+		for _, pid := range pids {
+			if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+				break
+			}
+		}
+	}
+	if frozen {
+		if terr := cg.Thaw(); terr != nil && err == nil {
+			err = terr
+		}
+	}
+	return err
+}
+
+// Delete removes a stopped container; with force it kills a live one first.
+func (c *Container) Delete(force bool) error {
+	l, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	st := c.Status()
+	if st != Stopped {
+		if !force {
+			return fmt.Errorf("cannot delete container %s that is %s: stop it first or use --force", c.state.ID, st)
+		}
+		if err := c.kill(); err != nil {
+			return err
+		}
+	}
+	return c.destroy()
+}
+
+// kill SIGKILLs the init and, through the cgroup, everything else of the
+// container, and waits until the init is gone.
+func (c *Container) kill() error {
+	if cg, err := c.cgroup(); err == nil && cg != nil {
+		_ = killCgroup(cg, unix.SIGKILL)
+	}
+	if c.initAlive() {
+		if err := c.signalInit(unix.SIGKILL); err != nil && c.initAlive() {
+			return err
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.initAlive() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("container %s: init %d did not die after SIGKILL", c.state.ID, c.state.Pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
+// destroy removes what is left of a stopped container: stray processes of
+// a container without its own pid namespace, its cgroups, its state; then it
+// runs the poststop hooks, whose failure is only a warning.
+func (c *Container) destroy() error {
+	cg, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	if cg != nil {
+		if err := destroyCgroup(cg); err != nil {
+			return fmt.Errorf("container %s: %w", c.state.ID, err)
+		}
+	}
+	if err := os.RemoveAll(c.dir); err != nil {
+		return fmt.Errorf("remove state of container %s: %w", c.state.ID, err)
+	}
+	if c.state.Config != nil && c.state.Config.Hooks != nil {
+		st := c.OCIState()
+		st.Status = specs.StateStopped
+		for _, w := range runHooks(c.state.Config.Hooks.Poststop, "poststop", st, false) {
+			warn("%s", w)
+		}
+	}
+	return nil
+}
+
+func destroyCgroup(cg cgroups.Manager) error {
+	var err error
+	for i := 0; i < 100; i++ {
+		pids, perr := cg.Procs()
+		if perr == nil && len(pids) > 0 {
+			_ = killCgroup(cg, unix.SIGKILL)
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		if err = cg.Destroy(); err == nil {
+			return nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return fmt.Errorf("remove cgroup: %w", err)
+}

@@ -1,0 +1,400 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/cgroups"
+	"github.com/sprout-runtime/sprout/spec"
+)
+
+// CreateOptions are the inputs of Create besides the bundle's config.
+type CreateOptions struct {
+	ID     string
+	Bundle string
+	// ConsoleSocket, when set, receives the pty master of a container
+	// whose process.terminal is true.
+	ConsoleSocket *os.File
+	PidFile       string
+	NoPivot       bool
+	NoNewKeyring  bool
+	// PreserveFds passes the caller's fds 3..3+PreserveFds-1 to the
+	// container process.
+	PreserveFds int
+	// Stdin, Stdout and Stderr become the container's stdio (nil: the
+	// caller's own).
+	Stdin, Stdout, Stderr *os.File
+}
+
+// initConfig is what the parent tells the container's init.
+type initConfig struct {
+	ID           string            `json:"id"`
+	Bundle       string            `json:"bundle"`
+	Rootfs       string            `json:"rootfs"`
+	Spec         *specs.Spec       `json:"spec"`
+	NoPivot      bool              `json:"noPivot"`
+	NoNewKeyring bool              `json:"noNewKeyring"`
+	PreserveFds  int               `json:"preserveFds"`
+	Console      bool              `json:"console"`
+	CgroupPaths  map[string]string `json:"cgroupPaths,omitempty"`
+	CgroupMode   cgroups.Mode      `json:"cgroupMode"`
+	// ParentHooks tells the init to stop and let the parent run the
+	// prestart and createRuntime hooks.
+	ParentHooks bool `json:"parentHooks"`
+}
+
+type syncMsg struct {
+	Type  string `json:"type"`
+	Error string `json:"error,omitempty"`
+}
+
+// Create sets a container up from the bundle and leaves its init waiting
+// for Start. On any error nothing of the container is left behind.
+func Create(root string, opts CreateOptions) (c *Container, err error) {
+	if err := ValidateID(opts.ID); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(opts.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", opts.Bundle, err)
+	}
+	s, err := spec.Load(bundle)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateSpec(s); err != nil {
+		return nil, err
+	}
+	rootfs := s.Root.Path
+	if !filepath.IsAbs(rootfs) {
+		rootfs = filepath.Join(bundle, rootfs)
+	}
+	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("root.path %s: not a directory", rootfs)
+	}
+	if s.Process.Terminal && opts.ConsoleSocket == nil {
+		return nil, errors.New("process.terminal is true but no console socket was given")
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("state root %s: %w", root, err)
+	}
+	dir := filepath.Join(root, opts.ID)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container %s already exists", opts.ID)
+		}
+		return nil, fmt.Errorf("state directory %s: %w", dir, err)
+	}
+	c = &Container{root: root, dir: dir, state: &State{
+		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
+		Annotations: s.Annotations, Config: s,
+	}}
+	// Hold the lock from the first state write on, so that no other
+	// command sees a half-made container.
+	lf, err := os.Open(dir)
+	if err != nil {
+		os.Remove(dir)
+		return nil, err
+	}
+	defer lf.Close()
+	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX); err != nil {
+		os.Remove(dir)
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	if err := writeJSONAtomic(dir, stateFile, c.state); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("write state: %w", err)
+	}
+	p := &parent{c: c, opts: &opts, spec: s}
+	defer func() {
+		if err != nil {
+			p.abort()
+			os.RemoveAll(dir)
+			c = nil
+		}
+	}()
+	if err := p.start(); err != nil {
+		return nil, err
+	}
+	if err := writeJSONAtomic(dir, stateFile, c.state); err != nil {
+		return nil, fmt.Errorf("write state: %w", err)
+	}
+	if opts.PidFile != "" {
+		if err := WritePidFile(opts.PidFile, c.state.Pid); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// parent drives one container init from the runtime's side.
+type parent struct {
+	c     *Container
+	opts  *CreateOptions
+	spec  *specs.Spec
+	cg    cgroups.Manager
+	stage *exec.Cmd
+	sync  *os.File
+	pid   int
+}
+
+func (p *parent) start() error {
+	s := p.spec
+	cgPath := ""
+	if s.Linux.CgroupsPath != "" {
+		cgPath = s.Linux.CgroupsPath
+	}
+	cg, err := cgroups.New(cgPath, p.c.state.ID)
+	if err != nil {
+		return fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	p.cg = cg
+
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("sync socket: %w", err)
+	}
+	p.sync = os.NewFile(uintptr(fds[0]), "sync")
+	childSync := os.NewFile(uintptr(fds[1]), "sync-child")
+	defer childSync.Close()
+	cfgR, cfgW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer cfgR.Close()
+	defer cfgW.Close()
+	listener, err := listenStart(p.c.dir)
+	if err != nil {
+		return err
+	}
+	defer listener.Close()
+
+	extra := make([]*os.File, 0, p.opts.PreserveFds+4)
+	for i := 0; i < p.opts.PreserveFds; i++ {
+		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	base := 3 + len(extra)
+	extra = append(extra, childSync, cfgR, listener)
+	env := []string{
+		"_SPROUT_SYNCFD=" + strconv.Itoa(base),
+		"_SPROUT_CONFIGFD=" + strconv.Itoa(base+1),
+		"_SPROUT_STARTFD=" + strconv.Itoa(base+2),
+	}
+	if p.opts.ConsoleSocket != nil {
+		extra = append(extra, p.opts.ConsoleSocket)
+		env = append(env, "_SPROUT_CONSOLEFD="+strconv.Itoa(base+3))
+	}
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{"sprout", "init"},
+		Env:        env,
+		Dir:        "/",
+		Stdin:      orStd(p.opts.Stdin, os.Stdin),
+		Stdout:     orStd(p.opts.Stdout, os.Stdout),
+		Stderr:     orStd(p.opts.Stderr, os.Stderr),
+		ExtraFiles: extra,
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start container init: %w", err)
+	}
+	p.stage = cmd
+	// The init must be in its cgroup before it can create a cgroup
+	// namespace or run anything of the container's.
+	if err := p.cg.Apply(cmd.Process.Pid); err != nil {
+		return fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	if s.Linux.Resources != nil {
+		if err := p.cg.Set(withDefaultDevices(s)); err != nil {
+			return fmt.Errorf("linux.resources: %w", err)
+		}
+	}
+	p.c.state.CgroupPaths = p.cg.Paths()
+	if _, err := p.sync.Write(buildBootstrap(s.Linux.Namespaces, s.Linux.TimeOffsets)); err != nil {
+		return fmt.Errorf("send bootstrap to init: %w", err)
+	}
+	if err := p.waitPid(); err != nil {
+		return err
+	}
+
+	cfg := initConfig{
+		ID: p.c.state.ID, Bundle: p.c.state.Bundle, Rootfs: p.c.state.Rootfs, Spec: s,
+		NoPivot: p.opts.NoPivot, NoNewKeyring: p.opts.NoNewKeyring, PreserveFds: p.opts.PreserveFds,
+		Console: p.opts.ConsoleSocket != nil, CgroupPaths: p.c.state.CgroupPaths, CgroupMode: cgroups.DetectMode(),
+		ParentHooks: s.Hooks != nil && (len(s.Hooks.Prestart) > 0 || len(s.Hooks.CreateRuntime) > 0),
+	}
+	if err := json.NewEncoder(cfgW).Encode(&cfg); err != nil {
+		return fmt.Errorf("send config to init: %w", err)
+	}
+	cfgW.Close()
+	return p.waitReady(cfg.ParentHooks)
+}
+
+func orStd(f, std *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return std
+}
+
+// waitPid serves the pre-Go stage of the init until it reports the PID of
+// the container's init, then reaps that stage.
+func (p *parent) waitPid() error {
+	buf := make([]byte, 4096)
+	for {
+		n, err := p.sync.Read(buf)
+		if err != nil || n == 0 {
+			p.stage.Wait()
+			return fmt.Errorf("container init exited while entering its namespaces")
+		}
+		msg := string(buf[:n])
+		switch {
+		case msg == "usermap":
+			if err := p.writeIDMaps(p.stage.Process.Pid); err != nil {
+				return err
+			}
+			if _, err := p.sync.Write([]byte("ack")); err != nil {
+				return err
+			}
+		case strings.HasPrefix(msg, "pid "):
+			pid, err := strconv.Atoi(msg[4:])
+			if err != nil {
+				return fmt.Errorf("bad pid from init: %q", msg)
+			}
+			p.pid = pid
+			// Recording the PID now lets abort kill the init if the
+			// stage below fails to exit cleanly.
+			if err := p.stage.Wait(); err != nil {
+				return fmt.Errorf("container init stage: %w", err)
+			}
+			start, _, err := processStartTime(pid)
+			if err != nil {
+				return fmt.Errorf("container init %d: %w", pid, err)
+			}
+			p.c.state.Pid, p.c.state.PidStart = pid, start
+			return nil
+		case strings.HasPrefix(msg, "error "):
+			p.stage.Wait()
+			return errors.New(msg[6:])
+		default:
+			return fmt.Errorf("unexpected message from init: %q", msg)
+		}
+	}
+}
+
+func (p *parent) writeIDMaps(pid int) error {
+	write := func(file string, maps []specs.LinuxIDMapping) error {
+		var sb strings.Builder
+		for _, m := range maps {
+			fmt.Fprintf(&sb, "%d %d %d\n", m.ContainerID, m.HostID, m.Size)
+		}
+		if sb.Len() == 0 {
+			return nil
+		}
+		path := fmt.Sprintf("/proc/%d/%s", pid, file)
+		if err := os.WriteFile(path, []byte(sb.String()), 0); err != nil {
+			return fmt.Errorf("linux.%s: write %s: %w", map[string]string{"uid_map": "uidMappings", "gid_map": "gidMappings"}[file], path, err)
+		}
+		return nil
+	}
+	if err := write("uid_map", p.spec.Linux.UIDMappings); err != nil {
+		return err
+	}
+	return write("gid_map", p.spec.Linux.GIDMappings)
+}
+
+// waitReady serves the Go part of the init until it is set up and waiting
+// for Start.
+func (p *parent) waitReady(hooks bool) error {
+	dec := json.NewDecoder(p.sync)
+	for {
+		var m syncMsg
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return errors.New("container init exited during set-up")
+			}
+			return fmt.Errorf("read from init: %w", err)
+		}
+		switch m.Type {
+		case "hooks":
+			if !hooks {
+				return errors.New("init asked for hooks that are not configured")
+			}
+			st := p.c.OCIState()
+			st.Status = specs.StateCreating
+			st.Pid = p.pid
+			reply := syncMsg{Type: "ack"}
+			if err := runHooksStrict(p.spec.Hooks.Prestart, "prestart", st); err != nil {
+				reply = syncMsg{Type: "error", Error: err.Error()}
+			} else if err := runHooksStrict(p.spec.Hooks.CreateRuntime, "createRuntime", st); err != nil {
+				reply = syncMsg{Type: "error", Error: err.Error()}
+			}
+			if err := json.NewEncoder(p.sync).Encode(reply); err != nil {
+				return err
+			}
+			if reply.Type == "error" {
+				return errors.New(reply.Error)
+			}
+		case "ready":
+			p.sync.Close()
+			return nil
+		case "error":
+			return errors.New(m.Error)
+		default:
+			return fmt.Errorf("unexpected message from init: %q", m.Type)
+		}
+	}
+}
+
+// abort undoes a failed create: the init and its stage die, the cgroup goes.
+func (p *parent) abort() {
+	if p.sync != nil {
+		p.sync.Close()
+	}
+	if p.stage != nil && p.stage.ProcessState == nil {
+		p.stage.Process.Kill()
+		p.stage.Wait()
+	}
+	if p.pid > 0 {
+		unix.Kill(p.pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(p.pid, &ws, 0, nil)
+	}
+	if p.cg != nil {
+		destroyCgroup(p.cg)
+	}
+}
+
+// listenStart makes the socket that Start connects to. Going through
+// /proc/self/fd keeps the address short whatever the length of the root.
+func listenStart(dir string) (*os.File, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("start socket: %w", err)
+	}
+	addr := &unix.SockaddrUnix{Name: fmt.Sprintf("/proc/self/fd/%d/%s", d.Fd(), startSock)}
+	if err := unix.Bind(fd, addr); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("start socket in %s: %w", dir, err)
+	}
+	if err := unix.Listen(fd, 1); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("start socket in %s: %w", dir, err)
+	}
+	return os.NewFile(uintptr(fd), "start"), nil
+}

@@ -1,0 +1,334 @@
+package libcontainer
+
+// This file runs inside the container: in the init that `create` re-execs,
+// after nsexec.c has put it into the container's namespaces and before it
+// execs the container's process. It runs on one locked OS thread and
+// starts no goroutines; the thread's credentials, capabilities and seccomp
+// filter are what the process inherits at execve.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/capabilities"
+	"github.com/sprout-runtime/sprout/seccomp"
+	"github.com/sprout-runtime/sprout/spec"
+)
+
+// IsInit tells main that this process is a container init, before it
+// parses any flag.
+func IsInit() bool {
+	return len(os.Args) > 1 && os.Args[1] == "init" && os.Getenv("_SPROUT_SYNCFD") != ""
+}
+
+// Init is the container init's entry point. It returns only on failure,
+// after telling the parent (or the starter) why.
+func Init() {
+	runtime.LockOSThread()
+	ip := &initProcess{sync: envFile("_SPROUT_SYNCFD", "sync")}
+	err := ip.run()
+	// Until start connects the parent is listening on sync; afterwards
+	// the one who ran start is.
+	switch {
+	case ip.conn != nil:
+		fmt.Fprint(ip.conn, err.Error())
+	case ip.sync != nil:
+		json.NewEncoder(ip.sync).Encode(syncMsg{Type: "error", Error: err.Error()})
+	}
+	os.Exit(1)
+}
+
+func envFile(name, label string) *os.File {
+	v := os.Getenv(name)
+	os.Unsetenv(name)
+	if v == "" {
+		return nil
+	}
+	fd, err := strconv.Atoi(v)
+	if err != nil {
+		return nil
+	}
+	unix.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), label)
+}
+
+type initProcess struct {
+	cfg    initConfig
+	sync   *os.File
+	conn   *os.File
+	rootfs *rootfs
+}
+
+func (ip *initProcess) run() error {
+	cfgFile := envFile("_SPROUT_CONFIGFD", "config")
+	startFile := envFile("_SPROUT_STARTFD", "start")
+	consoleFile := envFile("_SPROUT_CONSOLEFD", "console")
+	if ip.sync == nil || cfgFile == nil || startFile == nil {
+		return errors.New("init started without its file descriptors")
+	}
+	if err := json.NewDecoder(cfgFile).Decode(&ip.cfg); err != nil {
+		return fmt.Errorf("read init config: %w", err)
+	}
+	cfgFile.Close()
+	s := ip.cfg.Spec
+	caps, _, err := capabilities.Parse(s.Process.Capabilities)
+	if err != nil {
+		return err
+	}
+
+	if !ip.cfg.NoNewKeyring {
+		// A session keyring of its own keeps the host's keys out of reach.
+		if _, err := unix.KeyctlJoinSessionKeyring(ip.cfg.ID); err != nil && !errors.Is(err, unix.ENOSYS) {
+			return fmt.Errorf("join session keyring: %w", err)
+		}
+	}
+	ip.rootfs = newRootfs(&ip.cfg)
+	if err := ip.rootfs.prepare(); err != nil {
+		return err
+	}
+	if ip.cfg.ParentHooks {
+		if err := ip.askParent("hooks"); err != nil {
+			return err
+		}
+	}
+	if s.Hooks != nil && len(s.Hooks.CreateContainer) > 0 {
+		st := ip.state(specs.StateCreating)
+		if err := runHooksStrict(s.Hooks.CreateContainer, "createContainer", st); err != nil {
+			return err
+		}
+	}
+	if err := ip.rootfs.pivot(); err != nil {
+		return err
+	}
+	if err := ip.rootfs.finish(); err != nil {
+		return err
+	}
+	if err := setHostnames(s); err != nil {
+		return err
+	}
+	if err := writeSysctls(s.Linux.Sysctl); err != nil {
+		return err
+	}
+	if err := setRlimits(s.Process.Rlimits); err != nil {
+		return err
+	}
+	if s.Process.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*s.Process.OOMScoreAdj)), 0); err != nil {
+			return fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
+	if s.Process.Terminal {
+		if err := setupConsole(consoleFile, s.Process.ConsoleSize); err != nil {
+			return err
+		}
+	} else if consoleFile != nil {
+		consoleFile.Close()
+	}
+	argv0, err := lookPath(s.Process.Args[0], s.Process.Env)
+	if err != nil {
+		return fmt.Errorf("process.args[0] %q: %w", s.Process.Args[0], err)
+	}
+	if fi, err := os.Stat(s.Process.Cwd); err != nil || !fi.IsDir() {
+		return fmt.Errorf("process.cwd %q: not a directory in the container", s.Process.Cwd)
+	}
+	// Every fd the process must not inherit is close-on-exec from here on.
+	if err := closeExecFrom(3 + ip.cfg.PreserveFds); err != nil {
+		return err
+	}
+
+	if err := json.NewEncoder(ip.sync).Encode(syncMsg{Type: "ready"}); err != nil {
+		return err
+	}
+	ip.sync.Close()
+	ip.sync = nil
+	conn, err := waitStart(startFile)
+	if err != nil {
+		return err
+	}
+	ip.conn = conn
+	return ip.finalize(caps, argv0)
+}
+
+func (ip *initProcess) state(status specs.ContainerState) specs.State {
+	return specs.State{
+		Version: specs.Version, ID: ip.cfg.ID, Status: status, Pid: os.Getpid(),
+		Bundle: ip.cfg.Bundle, Annotations: ip.cfg.Spec.Annotations,
+	}
+}
+
+// askParent stops the init until the parent has done its part of a step.
+func (ip *initProcess) askParent(what string) error {
+	if err := json.NewEncoder(ip.sync).Encode(syncMsg{Type: what}); err != nil {
+		return err
+	}
+	var reply syncMsg
+	if err := json.NewDecoder(ip.sync).Decode(&reply); err != nil {
+		return fmt.Errorf("wait for parent (%s): %w", what, err)
+	}
+	if reply.Type != "ack" {
+		return errors.New(reply.Error)
+	}
+	return nil
+}
+
+// waitStart blocks until `sprout start` connects to the start socket.
+func waitStart(listener *os.File) (*os.File, error) {
+	for {
+		nfd, _, err := unix.Accept4(int(listener.Fd()), unix.SOCK_CLOEXEC)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("wait for start: %w", err)
+		}
+		listener.Close()
+		conn := os.NewFile(uintptr(nfd), "start-conn")
+		buf := make([]byte, 16)
+		n, _ := conn.Read(buf)
+		if string(buf[:n]) != "start" {
+			conn.Close()
+			return nil, errors.New("start socket: unexpected request")
+		}
+		return conn, nil
+	}
+}
+
+// finalize turns the init into the container's process: startContainer
+// hooks, credentials, capabilities, seccomp, execve. It returns only on
+// failure.
+func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
+	s := ip.cfg.Spec
+	p := s.Process
+	if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
+		if err := runHooksStrict(s.Hooks.StartContainer, "startContainer", ip.state(specs.StateCreated)); err != nil {
+			return err
+		}
+	}
+	notifyFd := -1
+	loadSeccomp := func() error {
+		if s.Linux.Seccomp == nil {
+			return nil
+		}
+		fd, err := seccomp.Load(s.Linux.Seccomp)
+		if err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
+		notifyFd = fd
+		return nil
+	}
+	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+	// process may be about to lose.
+	if !p.NoNewPrivileges {
+		if err := loadSeccomp(); err != nil {
+			return err
+		}
+	}
+	if err := caps.DropBounding(); err != nil {
+		return fmt.Errorf("process.capabilities.bounding: %w", err)
+	}
+	if err := setUser(p.User); err != nil {
+		return err
+	}
+	if err := caps.Apply(); err != nil {
+		return fmt.Errorf("process.capabilities: %w", err)
+	}
+	if p.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("process.noNewPrivileges: %w", err)
+		}
+	}
+	if p.User.Umask != nil {
+		unix.Umask(int(*p.User.Umask))
+	}
+	if err := unix.Chdir(p.Cwd); err != nil {
+		return fmt.Errorf("process.cwd %q: %w", p.Cwd, err)
+	}
+	if p.NoNewPrivileges {
+		// As late as possible, so a profile that blocks what the init
+		// needs cannot break it: only the fd hand-over and execve follow.
+		if err := loadSeccomp(); err != nil {
+			return err
+		}
+	}
+	if notifyFd >= 0 {
+		if err := unix.Sendmsg(int(ip.conn.Fd()), []byte("seccomp"), unix.UnixRights(notifyFd), nil, 0); err != nil {
+			return fmt.Errorf("linux.seccomp.listenerPath: hand over notify fd: %w", err)
+		}
+		unix.Close(notifyFd)
+	}
+	env := p.Env
+	if !hasEnv(env, "HOME") {
+		env = append(env, "HOME="+homeDir(p.User.UID))
+	}
+	err := unix.Exec(argv0, p.Args, env)
+	return fmt.Errorf("exec %s: %w", argv0, err)
+}
+
+func hasEnv(env []string, key string) bool {
+	for _, e := range env {
+		if strings.HasPrefix(e, key+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+func setHostnames(s *specs.Spec) error {
+	if s.Hostname != "" {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return fmt.Errorf("hostname: %w", err)
+		}
+	}
+	if s.Domainname != "" {
+		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+			return fmt.Errorf("domainname: %w", err)
+		}
+	}
+	return nil
+}
+
+func writeSysctls(sysctl map[string]string) error {
+	for k, v := range sysctl {
+		path := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
+		if err := os.WriteFile(path, []byte(v), 0); err != nil {
+			return fmt.Errorf("linux.sysctl %q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func setRlimits(limits []specs.POSIXRlimit) error {
+	for _, l := range limits {
+		res := spec.Rlimits[l.Type]
+		if err := unix.Prlimit(0, res, &unix.Rlimit{Cur: l.Soft, Max: l.Hard}, nil); err != nil {
+			return fmt.Errorf("process.rlimits %s (soft %d, hard %d): %w", l.Type, l.Soft, l.Hard, err)
+		}
+	}
+	return nil
+}
+
+// closeExecFrom marks every fd from first up close-on-exec, so that no fd
+// of the runtime reaches the container's process.
+func closeExecFrom(first int) error {
+	if err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return nil
+	}
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list fds: %w", err)
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= first {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,495 @@
+package libcontainer
+
+// Runs inside the container's init: the container's root filesystem, from
+// the bundle's rootfs to pivot_root, masked and read-only paths.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/sys/mountinfo"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/cgroups"
+	"github.com/sprout-runtime/sprout/spec"
+)
+
+type rootfs struct {
+	cfg     *initConfig
+	spec    *specs.Spec
+	path    string
+	root    *os.File // O_PATH handle of the rootfs mount
+	newNs   bool
+	userNs  bool
+	// Detached clones of the host's /dev/null, one per masked path, made
+	// before pivot_root: the rootfs's own /dev/null could be anything, and
+	// after pivot_root the host's can no longer be cloned.
+	devnulls []int
+	devBind bool     // /dev comes from a bind mount: leave its nodes alone
+}
+
+func newRootfs(cfg *initConfig) *rootfs {
+	ns := spec.Namespaces(cfg.Spec)
+	r := &rootfs{cfg: cfg, spec: cfg.Spec, path: cfg.Rootfs}
+	if n, ok := ns[specs.MountNamespace]; ok && n.Path == "" {
+		r.newNs = true
+	}
+	_, r.userNs = ns[specs.UserNamespace]
+	return r
+}
+
+// prepare makes the rootfs a mount of its own in a mount namespace that no
+// longer propagates back to the host, and mounts everything of `mounts`.
+func (r *rootfs) prepare() error {
+	if r.newNs {
+		if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("make / rslave: %w", err)
+		}
+		if err := unix.Mount(r.path, r.path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("root.path %s: bind: %w", r.path, err)
+		}
+		if err := makeParentPrivate(r.path); err != nil {
+			return err
+		}
+	}
+	root, err := os.OpenFile(r.path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("root.path %s: %w", r.path, err)
+	}
+	r.root = root
+	if err := r.cloneDevNull(len(r.spec.Linux.MaskedPaths)); err != nil {
+		return err
+	}
+	for i, m := range r.spec.Mounts {
+		if err := r.mount(m); err != nil {
+			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, m.Type, m.Destination, err)
+		}
+		if filepath.Clean("/"+m.Destination) == "/dev" && isBind(m) {
+			r.devBind = true
+		}
+	}
+	if !r.devBind {
+		if err := r.createDevices(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *rootfs) cloneDevNull(n int) error {
+	for i := 0; i < n; i++ {
+		fd, err := unix.OpenTree(unix.AT_FDCWD, "/dev/null", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+		if err != nil {
+			return fmt.Errorf("clone /dev/null: %w", err)
+		}
+		r.devnulls = append(r.devnulls, fd)
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return fmt.Errorf("stat /dev/null: %w", err)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 1 || unix.Minor(st.Rdev) != 3 {
+			return errors.New("/dev/null of the runtime is not the null device")
+		}
+	}
+	return nil
+}
+
+// makeParentPrivate makes the mount that holds the rootfs private, which
+// pivot_root requires of the old root's mount.
+func makeParentPrivate(path string) error {
+	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
+	if err != nil {
+		return fmt.Errorf("read mountinfo: %w", err)
+	}
+	best := "/"
+	for _, m := range mounts {
+		if len(m.Mountpoint) > len(best) && m.Mountpoint != path {
+			best = m.Mountpoint
+		}
+	}
+	if err := unix.Mount("", best, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", best, err)
+	}
+	return nil
+}
+
+func isBind(m specs.Mount) bool {
+	if m.Type == "bind" {
+		return true
+	}
+	for _, o := range m.Options {
+		if o == "bind" || o == "rbind" {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *rootfs) mount(m specs.Mount) error {
+	dest := filepath.Clean("/" + m.Destination)
+	opts := spec.ParseMountOptions(m.Options)
+	if m.Type == "bind" {
+		opts.Bind = true
+	}
+	if err := checkEscape(r.path, dest); err != nil {
+		return err
+	}
+	if opts.Bind {
+		return r.mountBind(m, dest, opts)
+	}
+	switch m.Type {
+	case "proc", "sysfs":
+		// CVE-2019-16884: procfs or sysfs on a symlink could land where an
+		// LSM no longer protects it.
+		if err := noSymlinks(r.root, dest); err != nil {
+			return err
+		}
+	case "cgroup":
+		if r.cfg.CgroupMode != cgroups.Unified {
+			return r.mountCgroupV1(dest, opts)
+		}
+		m.Type = "cgroup2"
+	}
+	target, err := r.mkdirTarget(dest)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	flags := opts.Flags
+	data := opts.Data
+	if m.Type == "cgroup2" && !r.hasCgroupNs() {
+		// Without a cgroup namespace the container sees its own cgroup,
+		// not the host's tree.
+		return r.bindHostCgroup2(target, opts)
+	}
+	if err := mountFs(m.Source, m.Type, flags, data, int(target.Fd())); err != nil {
+		if m.Type == "sysfs" && errors.Is(err, unix.EPERM) && r.userNs {
+			// Without its own network namespace a user namespace may not
+			// mount sysfs; the host's, bound read-only, is what runc gives.
+			return r.bindPath("/sys", target, true, opts)
+		}
+		return err
+	}
+	return r.afterMount(dest, opts)
+}
+
+func (r *rootfs) afterMount(dest string, opts spec.MountOptions) error {
+	if len(opts.Propagation) == 0 && opts.RecAttrSet == 0 && opts.RecAttrClr == 0 {
+		return nil
+	}
+	fd, err := reopen(r.root, dest)
+	if err != nil {
+		return err
+	}
+	defer fd.Close()
+	if err := setattr(int(fd.Fd()), true, recAttr(opts)); err != nil {
+		return err
+	}
+	return setPropagation(int(fd.Fd()), opts.Propagation)
+}
+
+func (r *rootfs) hasCgroupNs() bool {
+	_, ok := spec.Namespaces(r.spec)[specs.CgroupNamespace]
+	return ok
+}
+
+func (r *rootfs) mountBind(m specs.Mount, dest string, opts spec.MountOptions) error {
+	src := m.Source
+	if !filepath.IsAbs(src) {
+		src = filepath.Join(r.cfg.Bundle, src)
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	var target *os.File
+	if fi.IsDir() {
+		target, err = r.mkdirTarget(dest)
+	} else {
+		target, err = r.mkfileTarget(dest)
+	}
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	s, err := os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	defer s.Close()
+	return r.bindFile(s, target, opts)
+}
+
+func (r *rootfs) bindPath(src string, target *os.File, rec bool, opts spec.MountOptions) error {
+	s, err := os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	opts.Recursive = rec
+	return r.bindFile(s, target, opts)
+}
+
+// bindFile clones src, applies the options to the clone while it is still
+// detached, and attaches it: the mount never appears with the wrong flags.
+func (r *rootfs) bindFile(src, target *os.File, opts spec.MountOptions) error {
+	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC | unix.AT_EMPTY_PATH
+	if opts.Recursive {
+		flags |= unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(int(src.Fd()), "", uint(flags))
+	if err != nil {
+		return fmt.Errorf("open_tree: %w", err)
+	}
+	defer unix.Close(tree)
+	if err := setattr(tree, false, mountAttr(opts)); err != nil {
+		return err
+	}
+	if err := setattr(tree, true, recAttr(opts)); err != nil {
+		return err
+	}
+	if err := setPropagation(tree, opts.Propagation); err != nil {
+		return err
+	}
+	return moveMount(tree, int(target.Fd()))
+}
+
+// mkdirTarget creates dest as a directory inside the rootfs and returns a
+// handle of it; symlinks on the way resolve inside the rootfs.
+func (r *rootfs) mkdirTarget(dest string) (*os.File, error) {
+	h, err := pathrs.MkdirAllHandle(r.root, dest, 0o755)
+	if err != nil {
+		return nil, fmt.Errorf("destination: %w", err)
+	}
+	return h, nil
+}
+
+func (r *rootfs) mkfileTarget(dest string) (*os.File, error) {
+	if h, err := pathrs.OpenatInRoot(r.root, dest); err == nil {
+		var st unix.Stat_t
+		if err := unix.Fstat(int(h.Fd()), &st); err != nil {
+			h.Close()
+			return nil, err
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			h.Close()
+			return nil, errors.New("destination is a directory but the source is a file")
+		}
+		return h, nil
+	}
+	parent, err := pathrs.MkdirAllHandle(r.root, filepath.Dir(dest), 0o755)
+	if err != nil {
+		return nil, fmt.Errorf("destination: %w", err)
+	}
+	defer parent.Close()
+	base := filepath.Base(dest)
+	fd, err := unix.Openat(int(parent.Fd()), base, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, fmt.Errorf("destination: %w", err)
+	}
+	if err == nil {
+		unix.Close(fd)
+	}
+	fd, err = unix.Openat(int(parent.Fd()), base, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("destination: %w", err)
+	}
+	return os.NewFile(uintptr(fd), dest), nil
+}
+
+// checkEscape refuses a destination that walks through a symlink climbing
+// above the rootfs. Such a link is clamped to the rootfs anyway when the
+// mount is made; refusing it tells the user their bundle is not what they
+// think. Absolute links are rooted at the rootfs, as runc does.
+func checkEscape(root, dest string) error {
+	parts := strings.Split(strings.TrimPrefix(dest, "/"), "/")
+	var resolved []string
+	links := 0
+	for len(parts) > 0 {
+		p := parts[0]
+		parts = parts[1:]
+		switch p {
+		case "", ".":
+			continue
+		case "..":
+			if len(resolved) == 0 {
+				return fmt.Errorf("destination %s climbs out of the rootfs", dest)
+			}
+			resolved = resolved[:len(resolved)-1]
+			continue
+		}
+		cur := filepath.Join(append([]string{root}, append(resolved, p)...)...)
+		target, err := os.Readlink(cur)
+		if err != nil {
+			resolved = append(resolved, p)
+			continue
+		}
+		links++
+		if links > 40 {
+			return fmt.Errorf("destination %s: too many levels of symbolic links", dest)
+		}
+		if filepath.IsAbs(target) {
+			resolved = nil
+		}
+		parts = append(strings.Split(target, "/"), parts...)
+		if !filepath.IsAbs(target) && climbs(resolved, target) {
+			return fmt.Errorf("destination %s: symlink %s -> %s points out of the rootfs", dest, "/"+filepath.Join(resolved...)+"/"+p, target)
+		}
+	}
+	return nil
+}
+
+func climbs(base []string, rel string) bool {
+	depth := len(base)
+	for _, p := range strings.Split(rel, "/") {
+		switch p {
+		case "", ".":
+		case "..":
+			depth--
+			if depth < 0 {
+				return true
+			}
+		default:
+			depth++
+		}
+	}
+	return false
+}
+
+func noSymlinks(root *os.File, dest string) error {
+	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_BENEATH}
+	fd, err := unix.Openat2(int(root.Fd()), strings.TrimPrefix(dest, "/"), how)
+	if errors.Is(err, unix.ELOOP) {
+		return fmt.Errorf("destination %s must be a plain directory, not reached through a symlink", dest)
+	}
+	if err == nil {
+		var st unix.Stat_t
+		ferr := unix.Fstat(fd, &st)
+		unix.Close(fd)
+		if ferr == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return fmt.Errorf("destination %s must be a directory", dest)
+		}
+	}
+	return nil
+}
+
+// pivot makes the rootfs the container's root. The old root is detached
+// in the same step, so no host path stays reachable.
+func (r *rootfs) pivot() error {
+	if err := unix.Fchdir(int(r.root.Fd())); err != nil {
+		return fmt.Errorf("chdir to rootfs: %w", err)
+	}
+	if !r.newNs || r.cfg.NoPivot {
+		if r.newNs {
+			if err := unix.Mount(".", "/", "", unix.MS_MOVE, ""); err != nil {
+				return fmt.Errorf("move rootfs to /: %w", err)
+			}
+		}
+		if err := unix.Chroot("."); err != nil {
+			return fmt.Errorf("chroot: %w", err)
+		}
+	} else {
+		if err := unix.PivotRoot(".", "."); err != nil {
+			return fmt.Errorf("pivot_root: %w", err)
+		}
+		// The old root is stacked on the new one: detach it without letting
+		// the unmount propagate to the host.
+		if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("make old root rslave: %w", err)
+		}
+		if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+			return fmt.Errorf("detach old root: %w", err)
+		}
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return err
+	}
+	r.root.Close()
+	root, err := os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	r.root = root
+	return nil
+}
+
+// finish applies what must come after pivot_root: rootfs propagation,
+// masked and read-only paths, a read-only root.
+func (r *rootfs) finish() error {
+	defer r.root.Close()
+	defer func() {
+		for _, fd := range r.devnulls {
+			unix.Close(fd)
+		}
+	}()
+	if prop := r.spec.Linux.RootfsPropagation; prop != "" && r.newNs {
+		p := spec.ParseMountOptions([]string{prop})
+		if err := setPropagation(int(r.root.Fd()), p.Propagation); err != nil {
+			return fmt.Errorf("linux.rootfsPropagation %s: %w", prop, err)
+		}
+	}
+	for i, p := range r.spec.Linux.MaskedPaths {
+		if err := r.mask(p, r.devnulls[i]); err != nil {
+			return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
+		}
+	}
+	for _, p := range r.spec.Linux.ReadonlyPaths {
+		if err := r.readonly(p); err != nil {
+			return fmt.Errorf("linux.readonlyPaths %s: %w", p, err)
+		}
+	}
+	if r.spec.Root.Readonly {
+		if err := setattr(int(r.root.Fd()), false, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+			return fmt.Errorf("root.readonly: %w", err)
+		}
+	}
+	return nil
+}
+
+// mask hides a path: an empty read-only tmpfs over a directory, the null
+// device over anything else. The null device is the runtime's own, so a
+// rootfs whose /dev/null is a symlink or a file cannot turn the mask into a
+// bind of something else (CVE-2025-31133).
+func (r *rootfs) mask(p string, devnull int) error {
+	target, err := pathrs.OpenatInRoot(r.root, p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(target.Fd()), &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return mountEmptyTmpfs(int(target.Fd()))
+	}
+	return moveMount(devnull, int(target.Fd()))
+}
+
+func (r *rootfs) readonly(p string) error {
+	target, err := pathrs.OpenatInRoot(r.root, p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	tree, err := unix.OpenTree(int(target.Fd()), "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
+	if err != nil {
+		return fmt.Errorf("open_tree: %w", err)
+	}
+	defer unix.Close(tree)
+	if err := setattr(tree, true, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+		return err
+	}
+	return moveMount(tree, int(target.Fd()))
+}

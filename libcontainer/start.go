@@ -1,0 +1,140 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/seccomp"
+)
+
+// Start releases a created container's init to exec the process. It
+// returns once the process has been exec'd (or failed to be), after the
+// poststart hooks.
+func (c *Container) Start() error {
+	l, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	switch st := c.Status(); st {
+	case Created:
+	case Stopped:
+		return fmt.Errorf("cannot start container %s: it has stopped", c.state.ID)
+	default:
+		return fmt.Errorf("cannot start container %s that is %s", c.state.ID, st)
+	}
+	c.state.Started = true
+	if err := writeJSONAtomic(c.dir, stateFile, c.state); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := c.release(); err != nil {
+		return err
+	}
+	if h := c.state.Config.Hooks; h != nil {
+		st := c.OCIState()
+		st.Status = specs.StateRunning
+		for _, w := range runHooks(h.Poststart, "poststart", st, false) {
+			warn("%s", w)
+		}
+	}
+	return nil
+}
+
+// release connects to the init's start socket and waits for it to close:
+// the socket is close-on-exec, so EOF means the process has been exec'd.
+// Anything the init writes instead is its error.
+func (c *Container) release() error {
+	d, err := os.Open(c.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	sockPath := filepath.Join(c.dir, startSock)
+	defer os.Remove(sockPath)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	conn := os.NewFile(uintptr(fd), "start")
+	defer conn.Close()
+	addr := &unix.SockaddrUnix{Name: fmt.Sprintf("/proc/self/fd/%d/%s", d.Fd(), startSock)}
+	if err := unix.Connect(fd, addr); err != nil {
+		return fmt.Errorf("start container %s: reach its init: %w", c.state.ID, err)
+	}
+	if _, err := conn.Write([]byte("start")); err != nil {
+		return fmt.Errorf("start container %s: %w", c.state.ID, err)
+	}
+	var msg []byte
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, 0)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return fmt.Errorf("start container %s: %w", c.state.ID, err)
+		}
+		if oobn > 0 {
+			if err := c.handOverNotifyFd(oob[:oobn]); err != nil {
+				return err
+			}
+			continue
+		}
+		if n == 0 {
+			break
+		}
+		msg = append(msg, buf[:n]...)
+	}
+	if len(msg) > 0 {
+		return fmt.Errorf("start container %s: %s", c.state.ID, msg)
+	}
+	return nil
+}
+
+// handOverNotifyFd passes the seccomp notify fd that the init sent with
+// its last message to the configured listener.
+func (c *Container) handOverNotifyFd(oob []byte) error {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil || len(msgs) == 0 {
+		return fmt.Errorf("start container %s: bad control message from init", c.state.ID)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) == 0 {
+		return fmt.Errorf("start container %s: bad control message from init", c.state.ID)
+	}
+	for _, fd := range fds[1:] {
+		unix.Close(fd)
+	}
+	defer unix.Close(fds[0])
+	st := c.OCIState()
+	st.Status = specs.StateRunning
+	state := specs.ContainerProcessState{
+		Version: specs.Version, Fds: []string{specs.SeccompFdName}, Pid: c.state.Pid, State: st,
+	}
+	if c.state.Config.Linux.Seccomp != nil {
+		state.Metadata = c.state.Config.Linux.Seccomp.ListenerMetadata
+	}
+	if err := seccomp.SendToListener(c.state.Config.Linux.Seccomp, fds[0], state); err != nil {
+		return fmt.Errorf("linux.seccomp.listenerPath: %w", err)
+	}
+	return nil
+}
+
+// Wait waits for the init of a container this process created (a `run`
+// in the foreground) and returns its wait status.
+func (c *Container) Wait() (unix.WaitStatus, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(c.state.Pid, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		return ws, err
+	}
+}

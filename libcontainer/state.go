@@ -1,0 +1,180 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Status is a container's OCI lifecycle status.
+type Status string
+
+const (
+	Creating Status = "creating"
+	Created  Status = "created"
+	Running  Status = "running"
+	Paused   Status = "paused"
+	Stopped  Status = "stopped"
+)
+
+const (
+	stateFile = "state.json"
+	startSock = "start.sock"
+)
+
+// ErrNotExist is returned for an ID that has no state under the root.
+var ErrNotExist = errors.New("container does not exist")
+
+// State is what sprout keeps of a container between commands.
+type State struct {
+	ID          string            `json:"id"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Pid         int               `json:"pid"`
+	PidStart    uint64            `json:"pidStartTime"`
+	Created     time.Time         `json:"created"`
+	Started     bool              `json:"started"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	// Namespaces maps each namespace type of the container to the path that
+	// `exec` joins.
+	Namespaces map[string]string `json:"namespaces,omitempty"`
+	Config     *specs.Spec       `json:"config"`
+}
+
+var idPattern = regexp.MustCompile(`^[\w+\-.]+$`)
+
+// ValidateID accepts runc's ID character set; anything that could name a
+// path outside the root is refused.
+func ValidateID(id string) error {
+	if id == "" {
+		return errors.New("container ID must not be empty")
+	}
+	if len(id) > 1024 {
+		return errors.New("container ID is longer than 1024 bytes")
+	}
+	if !idPattern.MatchString(id) || id == "." || id == ".." {
+		return fmt.Errorf("invalid container ID %q: only letters, digits, '_', '+', '-' and '.' are allowed", id)
+	}
+	return nil
+}
+
+func writeJSONAtomic(dir, name string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+name+".")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, name))
+}
+
+// WritePidFile writes pid to path atomically, so an engine polling for the
+// file never reads a partial number.
+func WritePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("pid file %s: %w", path, err)
+	}
+	dir := filepath.Dir(abs)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(abs)+".")
+	if err != nil {
+		return fmt.Errorf("pid file %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(strconv.Itoa(pid)); err != nil {
+		tmp.Close()
+		return fmt.Errorf("pid file %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("pid file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), abs); err != nil {
+		return fmt.Errorf("pid file %s: %w", path, err)
+	}
+	return nil
+}
+
+// processStartTime reads field 22 of /proc/<pid>/stat, which tells a
+// process from a later one that reused its PID. It also reports whether the
+// process is a zombie.
+func processStartTime(pid int) (uint64, bool, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false, err
+	}
+	s := string(data)
+	// The command name may hold spaces and parentheses: skip past the last ')'.
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, false, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	fields := strings.Fields(s[i+1:])
+	if len(fields) < 20 {
+		return 0, false, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	start, err := strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
+	}
+	return start, fields[0] == "Z" || fields[0] == "X", nil
+}
+
+// lockedDir is a container's state directory held under an exclusive flock,
+// so that commands on one container run one at a time.
+type lockedDir struct {
+	path string
+	f    *os.File
+}
+
+func lockDir(path string) (*lockedDir, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	// A delete that held the lock before us may have removed the directory.
+	if _, err := os.Stat(filepath.Join(path, stateFile)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &lockedDir{path: path, f: f}, nil
+}
+
+func (l *lockedDir) unlock() {
+	l.f.Close()
+}
+
+func readState(dir string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return nil, err
+	}
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, stateFile), err)
+	}
+	return &s, nil
+}

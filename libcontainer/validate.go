@@ -1,0 +1,73 @@
+package libcontainer
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/capabilities"
+	"github.com/sprout-runtime/sprout/cgroups"
+	"github.com/sprout-runtime/sprout/seccomp"
+	"github.com/sprout-runtime/sprout/spec"
+)
+
+// validateSpec rejects, before anything exists, every config error the
+// runtime can see in advance.
+func validateSpec(s *specs.Spec) error {
+	if err := spec.Validate(s); err != nil {
+		return err
+	}
+	_, warnings, err := capabilities.Parse(s.Process.Capabilities)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		warn("%s", w)
+	}
+	if s.Linux.Seccomp != nil {
+		if err := seccomp.Validate(s.Linux.Seccomp); err != nil {
+			return err
+		}
+	}
+	if s.Linux.Resources != nil {
+		if err := cgroups.Validate(s.Linux.Resources); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// defaultDeviceRules are the devices every container may use whatever its
+// config says, as in runc: the nodes the runtime itself creates in /dev,
+// the pty devices, tun, and mknod of any node (opening it is still denied).
+var defaultDeviceRules = []specs.LinuxDeviceCgroup{
+	{Allow: true, Type: "c", Access: "m"},
+	{Allow: true, Type: "b", Access: "m"},
+	{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(3)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(5)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(7)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(8)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(9)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: ptr(int64(5)), Minor: ptr(int64(0)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: ptr(int64(5)), Minor: ptr(int64(1)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: ptr(int64(5)), Minor: ptr(int64(2)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: ptr(int64(136)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: ptr(int64(10)), Minor: ptr(int64(200)), Access: "rwm"},
+}
+
+// withDefaultDevices returns the container's resources with the device
+// rules completed: the config's rules in their order, then the defaults,
+// then the devices of linux.devices, so that the nodes sprout creates can
+// be used.
+func withDefaultDevices(s *specs.Spec) *specs.LinuxResources {
+	r := *s.Linux.Resources
+	rules := append([]specs.LinuxDeviceCgroup(nil), r.Devices...)
+	rules = append(rules, defaultDeviceRules...)
+	for _, d := range s.Linux.Devices {
+		rules = append(rules, specs.LinuxDeviceCgroup{
+			Allow: true, Type: d.Type, Major: ptr(d.Major), Minor: ptr(d.Minor), Access: "rwm",
+		})
+	}
+	r.Devices = rules
+	return &r
+}

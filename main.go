@@ -1,0 +1,155 @@
+// Command sprout is an OCI container runtime with runc's command line.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/sprout-runtime/sprout/libcontainer"
+	_ "github.com/sprout-runtime/sprout/libcontainer/nsexec"
+)
+
+// Set by the Makefile.
+var (
+	version = "0.1.0-dev"
+	commit  = "unknown"
+)
+
+func init() {
+	if libcontainer.IsInit() {
+		// The init's credentials and capabilities live on one thread.
+		runtime.GOMAXPROCS(1)
+		runtime.LockOSThread()
+	}
+}
+
+func main() {
+	if libcontainer.IsInit() {
+		libcontainer.Init()
+	}
+	app := newApp()
+	if err := app.Run(os.Args); err != nil {
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) && ec.Error() == "" {
+			os.Exit(ec.ExitCode())
+		}
+		logError(err)
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Printf("sprout version %s\ncommit: %s\nspec: %s\n", version, commit, specs.Version)
+	}
+	return &cli.App{
+		Name:                 "sprout",
+		Usage:                "run OCI containers",
+		Version:              version,
+		EnableBashCompletion: false,
+		HideHelpCommand:      true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Value: "/run/sprout", Usage: "directory for container state"},
+			&cli.StringFlag{Name: "log", Usage: "log file (default: stderr only)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd"},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
+			&cli.StringFlag{Name: "criu", Hidden: true},
+		},
+		Before: setup,
+		Commands: []*cli.Command{
+			createCommand, startCommand, runCommand, stateCommand, killCommand,
+			deleteCommand, listCommand, specCommand,
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+}
+
+var logSink io.Writer
+
+func setup(c *cli.Context) error {
+	switch c.String("log-format") {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format: unknown format %q (want text or json)", c.String("log-format"))
+	}
+	logFormat = c.String("log-format")
+	debug = c.Bool("debug")
+	if p := c.String("log"); p != "" {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
+		if err != nil {
+			return fmt.Errorf("--log %s: %w", p, err)
+		}
+		logSink = f
+	}
+	if c.Bool("systemd-cgroup") {
+		return errors.New("--systemd-cgroup: the systemd cgroup driver is not supported yet")
+	}
+	switch c.String("rootless") {
+	case "auto", "false":
+	case "true":
+		if os.Geteuid() != 0 {
+			return errors.New("--rootless: rootless containers are not supported yet")
+		}
+	default:
+		return fmt.Errorf("--rootless: want true, false or auto, got %q", c.String("rootless"))
+	}
+	libcontainer.Warn = func(msg string) { logLine("warning", msg) }
+	return nil
+}
+
+var (
+	logFormat = "text"
+	debug     bool
+)
+
+func logLine(level, msg string) {
+	if logSink == nil {
+		// Errors reach stderr through logError; warnings only on request,
+		// so that a config runc accepts quietly is quiet here too.
+		if level != "error" && debug {
+			fmt.Fprintf(os.Stderr, "sprout: %s: %s\n", level, msg)
+		}
+		return
+	}
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	if logFormat == "json" {
+		b, _ := json.Marshal(map[string]string{"level": level, "msg": msg, "time": now})
+		fmt.Fprintf(logSink, "%s\n", b)
+		return
+	}
+	fmt.Fprintf(logSink, "time=%q level=%s msg=%q\n", now, level, msg)
+}
+
+// logError reports a failed command: one line on stderr, and the log file
+// for engines that only read that.
+func logError(err error) {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	logLine("error", msg)
+	fmt.Fprintf(os.Stderr, "sprout: %s\n", msg)
+}
+
+// containerID takes the single ID argument every container command has.
+func containerID(c *cli.Context) (string, error) {
+	if c.NArg() < 1 {
+		return "", fmt.Errorf("%s: missing container ID", c.Command.Name)
+	}
+	return c.Args().First(), nil
+}
+
+func checkArgs(c *cli.Context, min, max int) error {
+	if c.NArg() < min || (max >= 0 && c.NArg() > max) {
+		return fmt.Errorf("%s: wrong number of arguments (usage: sprout %s %s)", c.Command.Name, c.Command.Name, c.Command.ArgsUsage)
+	}
+	return nil
+}

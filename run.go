@@ -1,0 +1,203 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+
+	"github.com/sprout-runtime/sprout/libcontainer"
+	"github.com/sprout-runtime/sprout/spec"
+)
+
+var runCommand = &cli.Command{
+	Name:      "run",
+	Usage:     "create and start a container; in the foreground, wait for it",
+	ArgsUsage: "<container-id>",
+	Flags: append(createFlags(),
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container has started"},
+		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
+	),
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, 1); err != nil {
+			return err
+		}
+		opts, err := createOptions(c)
+		if err != nil {
+			return err
+		}
+		if opts.ConsoleSocket != nil {
+			defer opts.ConsoleSocket.Close()
+		}
+		detach := c.Bool("detach")
+		var console *os.File
+		if opts.ConsoleSocket == nil {
+			s, err := spec.Load(opts.Bundle)
+			if err == nil && s.Process != nil && s.Process.Terminal {
+				if detach {
+					return errors.New("--detach with process.terminal needs --console-socket")
+				}
+				local, remote, err := socketPair()
+				if err != nil {
+					return err
+				}
+				defer local.Close()
+				opts.ConsoleSocket = remote
+				console = local
+			}
+		}
+		root := c.String("root")
+		// Signals that arrive while the container is being set up are
+		// held, then forwarded once it runs.
+		sigs := make(chan os.Signal, 32)
+		if !detach {
+			signal.Notify(sigs)
+			defer signal.Stop(sigs)
+		}
+		ct, err := libcontainer.Create(root, *opts)
+		if opts.ConsoleSocket != nil && console != nil {
+			opts.ConsoleSocket.Close()
+		}
+		if err != nil {
+			return err
+		}
+		var tty *ttyProxy
+		if console != nil {
+			if tty, err = newTTYProxy(console); err != nil {
+				ct.Delete(true)
+				return err
+			}
+			defer tty.restore()
+		}
+		if err := ct.Start(); err != nil {
+			ct.Delete(true)
+			return err
+		}
+		if detach {
+			return nil
+		}
+		status := waitForeground(ct, sigs, tty)
+		if tty != nil {
+			tty.wait()
+			tty.restore()
+		}
+		if !c.Bool("keep") {
+			if err := ct.Delete(false); err != nil {
+				return err
+			}
+		}
+		if status != 0 {
+			return cli.Exit("", status)
+		}
+		return nil
+	},
+}
+
+// waitForeground forwards signals to the container's init until it exits
+// and returns the exit status a shell would report.
+func waitForeground(ct *libcontainer.Container, sigs chan os.Signal, tty *ttyProxy) int {
+	done := make(chan unix.WaitStatus, 1)
+	go func() {
+		ws, err := ct.Wait()
+		if err != nil {
+			ws = unix.WaitStatus(255 << 8)
+		}
+		done <- ws
+	}()
+	pid := ct.State().Pid
+	for {
+		select {
+		case ws := <-done:
+			if ws.Signaled() {
+				return 128 + int(ws.Signal())
+			}
+			return ws.ExitStatus()
+		case s := <-sigs:
+			sig := s.(unix.Signal)
+			switch sig {
+			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
+				continue
+			case unix.SIGWINCH:
+				if tty != nil {
+					tty.resize()
+				}
+				continue
+			}
+			unix.Kill(pid, sig)
+		}
+	}
+}
+
+func socketPair() (*os.File, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("console socket pair: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "console"), os.NewFile(uintptr(fds[1]), "console-remote"), nil
+}
+
+// ttyProxy copies between the caller's terminal and the container's pty.
+type ttyProxy struct {
+	master  *os.File
+	state   *term.State
+	out     sync.WaitGroup
+	restore func()
+}
+
+func newTTYProxy(sock *os.File) (*ttyProxy, error) {
+	buf := make([]byte, 256)
+	oob := make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, 0)
+	if err != nil {
+		return nil, fmt.Errorf("receive pty master: %w", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) == 0 {
+		return nil, errors.New("receive pty master: no fd sent")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) == 0 {
+		return nil, errors.New("receive pty master: no fd sent")
+	}
+	p := &ttyProxy{master: os.NewFile(uintptr(fds[0]), "pty-master")}
+	var once sync.Once
+	p.restore = func() {
+		once.Do(func() {
+			if p.state != nil {
+				term.Restore(int(os.Stdin.Fd()), p.state)
+			}
+		})
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		st, err := term.MakeRaw(int(os.Stdin.Fd()))
+		if err == nil {
+			p.state = st
+		}
+		p.resize()
+	}
+	go io.Copy(p.master, os.Stdin)
+	p.out.Add(1)
+	go func() {
+		defer p.out.Done()
+		io.Copy(os.Stdout, p.master)
+	}()
+	return p, nil
+}
+
+func (p *ttyProxy) resize() {
+	if ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ); err == nil {
+		unix.IoctlSetWinsize(int(p.master.Fd()), unix.TIOCSWINSZ, ws)
+	}
+}
+
+// wait lets the container's last output through: the master reads EIO
+// once the last holder of the slave is gone.
+func (p *ttyProxy) wait() {
+	p.out.Wait()
+}

@@ -1,0 +1,224 @@
+package spec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Load reads bundle/config.json.
+func Load(bundle string) (*specs.Spec, error) {
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("bundle %s has no config.json", bundle)
+		}
+		return nil, fmt.Errorf("read config.json: %w", err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("parse config.json: %w", err)
+	}
+	return &s, nil
+}
+
+var namespaceTypes = map[specs.LinuxNamespaceType]bool{
+	specs.PIDNamespace: true, specs.NetworkNamespace: true, specs.MountNamespace: true,
+	specs.IPCNamespace: true, specs.UTSNamespace: true, specs.UserNamespace: true,
+	specs.CgroupNamespace: true, specs.TimeNamespace: true,
+}
+
+// Namespaces returns the configured namespaces by type.
+func Namespaces(s *specs.Spec) map[specs.LinuxNamespaceType]specs.LinuxNamespace {
+	m := map[specs.LinuxNamespaceType]specs.LinuxNamespace{}
+	if s.Linux != nil {
+		for _, n := range s.Linux.Namespaces {
+			m[n.Type] = n
+		}
+	}
+	return m
+}
+
+// Validate checks what the runtime can tell from the configuration alone,
+// before anything is created, so that a bad config leaves nothing behind.
+// Each error names the field at fault.
+func Validate(s *specs.Spec) error {
+	if s.Root == nil || s.Root.Path == "" {
+		return errors.New("root.path: must be set")
+	}
+	if s.Process == nil {
+		return errors.New("process: must be set")
+	}
+	if err := validateProcess(s.Process); err != nil {
+		return err
+	}
+	if s.Linux == nil {
+		return errors.New("linux: must be set on Linux")
+	}
+	ns, err := validateNamespaces(s.Linux.Namespaces)
+	if err != nil {
+		return err
+	}
+	if s.Hostname != "" && !ns[specs.UTSNamespace] {
+		return errors.New("hostname: needs a new uts namespace")
+	}
+	if s.Domainname != "" && !ns[specs.UTSNamespace] {
+		return errors.New("domainname: needs a new uts namespace")
+	}
+	if (len(s.Linux.UIDMappings) > 0 || len(s.Linux.GIDMappings) > 0) && !ns[specs.UserNamespace] {
+		return errors.New("linux.uidMappings: needs a new user namespace")
+	}
+	if ns[specs.UserNamespace] && len(s.Linux.UIDMappings) == 0 && Namespaces(s)[specs.UserNamespace].Path == "" {
+		return errors.New("linux.uidMappings: a new user namespace needs ID mappings")
+	}
+	if len(s.Linux.TimeOffsets) > 0 {
+		if !ns[specs.TimeNamespace] || Namespaces(s)[specs.TimeNamespace].Path != "" {
+			return errors.New("linux.timeOffsets: needs a new time namespace")
+		}
+		for clock := range s.Linux.TimeOffsets {
+			if clock != "monotonic" && clock != "boottime" {
+				return fmt.Errorf("linux.timeOffsets: unknown clock %q", clock)
+			}
+		}
+	}
+	for key := range s.Linux.Sysctl {
+		if err := validateSysctl(key, ns); err != nil {
+			return fmt.Errorf("linux.sysctl %q: %w", key, err)
+		}
+	}
+	for i, m := range s.Mounts {
+		if m.Destination == "" {
+			return fmt.Errorf("mounts[%d].destination: must be set", i)
+		}
+		if err := validateMountOptions(m.Options); err != nil {
+			return fmt.Errorf("mounts[%d] (%s): %w", i, m.Destination, err)
+		}
+	}
+	switch s.Linux.RootfsPropagation {
+	case "", "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable":
+	default:
+		return fmt.Errorf("linux.rootfsPropagation: unknown propagation %q", s.Linux.RootfsPropagation)
+	}
+	for i, d := range s.Linux.Devices {
+		if err := validateDevice(d); err != nil {
+			return fmt.Errorf("linux.devices[%d] (%s): %w", i, d.Path, err)
+		}
+	}
+	if s.Process.ApparmorProfile != "" && !lsmEnabled("apparmor") {
+		return errors.New("process.apparmorProfile: AppArmor is not enabled on this host")
+	}
+	if s.Process.SelinuxLabel != "" && !lsmEnabled("selinux") {
+		return errors.New("process.selinuxLabel: SELinux is not enabled on this host")
+	}
+	return nil
+}
+
+func validateProcess(p *specs.Process) error {
+	if len(p.Args) == 0 || p.Args[0] == "" {
+		return errors.New("process.args: must name the program to run")
+	}
+	if p.Cwd == "" {
+		return errors.New("process.cwd: must be set")
+	}
+	if !filepath.IsAbs(p.Cwd) {
+		return fmt.Errorf("process.cwd %q: must be an absolute path", p.Cwd)
+	}
+	seen := map[string]bool{}
+	for i, r := range p.Rlimits {
+		if _, ok := Rlimits[r.Type]; !ok {
+			return fmt.Errorf("process.rlimits[%d]: unknown type %q", i, r.Type)
+		}
+		if seen[r.Type] {
+			return fmt.Errorf("process.rlimits[%d]: %s given twice", i, r.Type)
+		}
+		seen[r.Type] = true
+		if r.Soft > r.Hard {
+			return fmt.Errorf("process.rlimits[%d]: %s soft limit %d is above the hard limit %d", i, r.Type, r.Soft, r.Hard)
+		}
+	}
+	if p.OOMScoreAdj != nil && (*p.OOMScoreAdj < -1000 || *p.OOMScoreAdj > 1000) {
+		return fmt.Errorf("process.oomScoreAdj: %d is outside -1000..1000", *p.OOMScoreAdj)
+	}
+	if p.ConsoleSize != nil && !p.Terminal {
+		return errors.New("process.consoleSize: needs process.terminal")
+	}
+	return nil
+}
+
+func validateNamespaces(list []specs.LinuxNamespace) (map[specs.LinuxNamespaceType]bool, error) {
+	ns := map[specs.LinuxNamespaceType]bool{}
+	for i, n := range list {
+		if !namespaceTypes[n.Type] {
+			return nil, fmt.Errorf("linux.namespaces[%d]: unknown namespace type %q", i, n.Type)
+		}
+		if ns[n.Type] {
+			return nil, fmt.Errorf("linux.namespaces[%d]: %s namespace given twice", i, n.Type)
+		}
+		if n.Path != "" && !filepath.IsAbs(n.Path) {
+			return nil, fmt.Errorf("linux.namespaces[%d].path %q: must be absolute", i, n.Path)
+		}
+		ns[n.Type] = true
+	}
+	return ns, nil
+}
+
+// validateSysctl accepts only keys that a namespace of the container
+// isolates: anything else would change the host.
+func validateSysctl(key string, ns map[specs.LinuxNamespaceType]bool) error {
+	k := strings.ReplaceAll(key, "/", ".")
+	if strings.Contains(k, "..") || strings.HasPrefix(k, ".") {
+		return errors.New("not a sysctl name")
+	}
+	ipc := map[string]bool{
+		"kernel.msgmax": true, "kernel.msgmnb": true, "kernel.msgmni": true, "kernel.sem": true,
+		"kernel.shmall": true, "kernel.shmmax": true, "kernel.shmmni": true, "kernel.shm_rmid_forced": true,
+	}
+	switch {
+	case ipc[k] || strings.HasPrefix(k, "fs.mqueue."):
+		if !ns[specs.IPCNamespace] {
+			return errors.New("needs a new ipc namespace")
+		}
+	case strings.HasPrefix(k, "net."):
+		if !ns[specs.NetworkNamespace] {
+			return errors.New("needs a new network namespace")
+		}
+	case k == "kernel.hostname" || k == "kernel.domainname":
+		if !ns[specs.UTSNamespace] {
+			return errors.New("needs a new uts namespace")
+		}
+	default:
+		return errors.New("not namespaced: it would change the host")
+	}
+	return nil
+}
+
+func validateDevice(d specs.LinuxDevice) error {
+	if !filepath.IsAbs(d.Path) {
+		return errors.New("path must be absolute")
+	}
+	switch d.Type {
+	case "c", "u", "b":
+	case "p":
+		return nil
+	default:
+		return fmt.Errorf("unknown type %q", d.Type)
+	}
+	return nil
+}
+
+func lsmEnabled(name string) bool {
+	switch name {
+	case "apparmor":
+		b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")
+		return err == nil && strings.HasPrefix(string(b), "Y")
+	case "selinux":
+		_, err := os.Stat("/sys/fs/selinux/enforce")
+		return err == nil
+	}
+	return false
+}

@@ -1,0 +1,147 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// mountLine finds the mountinfo line of a mount point in the container's
+// /proc/self/mountinfo output.
+func mountLine(out, point string) []string {
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) > 5 && f[4] == point {
+			return f
+		}
+	}
+	return nil
+}
+
+func TestDefaultMountsAndPivot(t *testing.T) {
+	r := newRuntime(t)
+	out := r.output(newBundle(t, "cat /proc/self/mountinfo"))
+	for _, p := range []string{"/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys"} {
+		if mountLine(out, p) == nil {
+			t.Errorf("no mount at %s in:\n%s", p, out)
+		}
+	}
+	// After pivot_root nothing of the host's mount tree may be left.
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) > 4 && (strings.HasPrefix(f[4], "/work") || strings.HasPrefix(f[4], "/tmp/")) {
+			t.Errorf("host mount visible in container: %s", l)
+		}
+	}
+	if f := mountLine(out, "/sys"); f != nil && !strings.HasPrefix(f[5], "ro") {
+		t.Errorf("/sys not read-only: %v", f)
+	}
+}
+
+func TestTmpfsMountOptions(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "grep ' /data ' /proc/self/mountinfo; touch /data/x && echo wrote")
+	b.spec.Mounts = append(b.spec.Mounts, specs.Mount{
+		Destination: "/data", Type: "tmpfs", Source: "tmpfs",
+		Options: []string{"nosuid", "nodev", "noexec", "size=1m", "mode=700"},
+	})
+	out := r.output(b)
+	if !strings.Contains(out, "nosuid") || !strings.Contains(out, "nodev") || !strings.Contains(out, "noexec") ||
+		!strings.Contains(out, "size=1024k") || !strings.Contains(out, "mode=700") || !strings.Contains(out, "wrote") {
+		t.Fatalf("tmpfs options not applied: %q", out)
+	}
+}
+
+func TestBindMounts(t *testing.T) {
+	r := newRuntime(t)
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "file"), []byte("from-host\n"), 0o644)
+	sub := filepath.Join(src, "sub")
+	os.Mkdir(sub, 0o755)
+	b := newBundle(t, "cat /ro/file; echo x > /ro/new 2>/dev/null && echo ro-writable; echo y > /rw/new && echo rw-ok; cat /single")
+	b.spec.Mounts = append(b.spec.Mounts,
+		specs.Mount{Destination: "/ro", Type: "bind", Source: src, Options: []string{"rbind", "ro"}},
+		specs.Mount{Destination: "/rw", Type: "bind", Source: src, Options: []string{"bind", "rw"}},
+		specs.Mount{Destination: "/single", Source: filepath.Join(src, "file"), Options: []string{"bind", "ro"}},
+	)
+	out := r.output(b)
+	if out != "from-host\nrw-ok\nfrom-host\n" {
+		t.Fatalf("got %q", out)
+	}
+	if data, _ := os.ReadFile(filepath.Join(src, "new")); string(data) != "y\n" {
+		t.Fatalf("rw bind did not write through to the host: %q", data)
+	}
+}
+
+func TestRecursiveReadonlyBind(t *testing.T) {
+	r := newRuntime(t)
+	src := t.TempDir()
+	os.Mkdir(filepath.Join(src, "inner"), 0o755)
+	if err := mountTmpfs(filepath.Join(src, "inner")); err != nil {
+		t.Fatal(err)
+	}
+	defer unmount(filepath.Join(src, "inner"))
+	b := newBundle(t, "touch /r/inner/x 2>/dev/null && echo inner-writable || echo inner-ro")
+	b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/r", Source: src, Options: []string{"rbind", "rro"}})
+	if out := r.output(b); out != "inner-ro\n" {
+		t.Fatalf("rro did not reach the submount: %q", out)
+	}
+}
+
+func TestRootReadonly(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "touch /x 2>/dev/null && echo writable || echo ro; touch /dev/shm/x && echo shm-ok")
+	b.spec.Root.Readonly = true
+	if out := r.output(b); out != "ro\nshm-ok\n" {
+		t.Fatalf("got %q", out)
+	}
+}
+
+func TestRootfsPropagationShared(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "grep -E '^[0-9]+ [0-9]+ [^ ]+ / / ' /proc/self/mountinfo")
+	b.spec.Linux.RootfsPropagation = "shared"
+	if out := r.output(b); !strings.Contains(out, "shared:") {
+		t.Fatalf("root is not shared: %q", out)
+	}
+	b2 := newBundle(t, "grep -E '^[0-9]+ [0-9]+ [^ ]+ / / ' /proc/self/mountinfo")
+	b2.spec.Linux.RootfsPropagation = "unbindable"
+	if out := r.output(b2); !strings.Contains(out, "unbindable") {
+		t.Fatalf("root is not unbindable: %q", out)
+	}
+}
+
+func TestMaskedAndReadonlyPaths(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "wc -c < /proc/kcore; ls /sys/firmware | wc -l; echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sys-writable || echo sys-ro")
+	out := r.output(b)
+	if out != "0\n0\nsys-ro\n" {
+		t.Fatalf("got %q", out)
+	}
+}
+
+func TestDevices(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "stat -c '%n %F %t:%T %a %u:%g' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/mydev; readlink /dev/fd /dev/stdin /dev/ptmx; head -c 4 /dev/zero | wc -c")
+	b.spec.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/mydev", Type: "c", Major: 1, Minor: 7, FileMode: fileMode(0o640), UID: u32(12), GID: u32(34)}}
+	b.spec.Linux.Resources.Devices = append(b.spec.Linux.Resources.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(1), Minor: i64(7), Access: "rwm"})
+	out := r.output(b)
+	for _, want := range []string{
+		"/dev/null character special file 1:3 666 0:0",
+		"/dev/zero character special file 1:5 666 0:0",
+		"/dev/tty character special file 5:0 666 0:0",
+		"/dev/mydev character special file 1:7 640 12:34",
+		"/proc/self/fd", "/proc/self/fd/0", "pts/ptmx", "4",
+	} {
+		if !hasLine(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+}
+
+func fileMode(m os.FileMode) *os.FileMode { return &m }
+func u32(v uint32) *uint32               { return &v }
+func i64(v int64) *int64                 { return &v }
