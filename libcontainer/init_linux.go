@@ -108,13 +108,14 @@ func (ip *initProcess) run() error {
 	if err := ip.rootfs.pivot(); err != nil {
 		return err
 	}
-	if err := ip.rootfs.finish(); err != nil {
-		return err
-	}
 	if err := setHostnames(s); err != nil {
 		return err
 	}
+	// Before readonlyPaths, which usually include /proc/sys.
 	if err := writeSysctls(s.Linux.Sysctl); err != nil {
+		return err
+	}
+	if err := ip.rootfs.finish(); err != nil {
 		return err
 	}
 	if err := setRlimits(s.Process.Rlimits); err != nil {
@@ -212,16 +213,23 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 			return err
 		}
 	}
-	notifyFd := -1
 	loadSeccomp := func() error {
 		if s.Linux.Seccomp == nil {
 			return nil
 		}
 		fd, err := seccomp.Load(s.Linux.Seccomp)
 		if err != nil {
-			return fmt.Errorf("linux.seccomp: %w", err)
+			return err
 		}
-		notifyFd = fd
+		if fd < 0 {
+			return nil
+		}
+		// Handed over at once: a profile may notify on a syscall the init
+		// makes before execve, and only the listener can answer it.
+		defer unix.Close(fd)
+		if err := unix.Sendmsg(int(ip.conn.Fd()), []byte("seccomp"), unix.UnixRights(fd), nil, 0); err != nil {
+			return fmt.Errorf("linux.seccomp.listenerPath: hand over notify fd: %w", err)
+		}
 		return nil
 	}
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
@@ -257,12 +265,6 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 		if err := loadSeccomp(); err != nil {
 			return err
 		}
-	}
-	if notifyFd >= 0 {
-		if err := unix.Sendmsg(int(ip.conn.Fd()), []byte("seccomp"), unix.UnixRights(notifyFd), nil, 0); err != nil {
-			return fmt.Errorf("linux.seccomp.listenerPath: hand over notify fd: %w", err)
-		}
-		unix.Close(notifyFd)
 	}
 	env := p.Env
 	if !hasEnv(env, "HOME") {

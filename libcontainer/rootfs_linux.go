@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/moby/sys/mountinfo"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -20,17 +20,17 @@ import (
 )
 
 type rootfs struct {
-	cfg     *initConfig
-	spec    *specs.Spec
-	path    string
-	root    *os.File // O_PATH handle of the rootfs mount
-	newNs   bool
-	userNs  bool
+	cfg    *initConfig
+	spec   *specs.Spec
+	path   string
+	root   *os.File // O_PATH handle of the rootfs mount
+	newNs  bool
+	userNs bool
 	// Detached clones of the host's /dev/null, one per masked path, made
 	// before pivot_root: the rootfs's own /dev/null could be anything, and
 	// after pivot_root the host's can no longer be cloned.
 	devnulls []int
-	devBind bool     // /dev comes from a bind mount: leave its nodes alone
+	devBind  bool // /dev comes from a bind mount: leave its nodes alone
 }
 
 func newRootfs(cfg *initConfig) *rootfs {

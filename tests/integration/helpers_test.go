@@ -4,7 +4,6 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -159,8 +158,21 @@ func (r *runtime) sproutIn(dir string, stdin *os.File, args ...string) result {
 	r.t.Helper()
 	cmd := exec.Command(sproutBin, append([]string{"--root", r.root}, args...)...)
 	cmd.Dir = dir
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	// Files, not pipes: a detached container keeps its stdio open, and
+	// waiting for a pipe's end would wait for the container.
+	outF, err := os.CreateTemp("", "sprout-out")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	errF, err := os.CreateTemp("", "sprout-err")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer os.Remove(outF.Name())
+	defer os.Remove(errF.Name())
+	defer outF.Close()
+	defer errF.Close()
+	cmd.Stdout, cmd.Stderr = outF, errF
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}
@@ -176,7 +188,9 @@ func (r *runtime) sproutIn(dir string, stdin *os.File, args ...string) result {
 		<-done
 		r.t.Fatalf("sprout %v: timed out", args)
 	}
-	return result{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
+	out, _ := os.ReadFile(outF.Name())
+	errb, _ := os.ReadFile(errF.Name())
+	return result{string(out), string(errb), cmd.ProcessState.ExitCode()}
 }
 
 func (r *runtime) sprout(args ...string) result {

@@ -25,9 +25,13 @@ func TestRunExitStatus(t *testing.T) {
 
 func TestRunKilledBySignal(t *testing.T) {
 	r := newRuntime(t)
-	res := r.run(newBundle(t, "kill -KILL $$"), "sig")
-	if res.code != 128+9 {
-		t.Fatalf("exit %d, want 137", res.code)
+	b := newBundle(t, "sleep", "1000")
+	done := make(chan result, 1)
+	go func() { done <- r.run(b, "sig") }()
+	r.waitStatus("sig", specs.StateRunning)
+	r.must("kill", "sig", "KILL")
+	if res := <-done; res.code != 128+9 {
+		t.Fatalf("exit %d, want 137 (%s)", res.code, res.stderr)
 	}
 }
 

@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,6 +88,11 @@ func TestUserNamespaceMappings(t *testing.T) {
 	// network namespace, which it does here; cgroup mounts need care too.
 	b.spec.Mounts = removeMount(b.spec.Mounts, "/sys/fs/cgroup")
 	chownTree(t, b.dir+"/rootfs", 100000)
+	// The container's root is an unprivileged host user: it must be able
+	// to reach the rootfs.
+	for d := b.dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
 	b.save(t)
 	res := r.sprout("run", "-d", "--bundle", b.dir, "userns")
 	if res.code != 0 {
