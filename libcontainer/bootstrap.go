@@ -16,6 +16,9 @@ const (
 	recCloneFlags  = 1
 	recNsPath      = 2
 	recTimeOffsets = 3
+	recCgroupTasks = 4
+	recCgroupDir   = 5
+	recUsernsPath  = 6
 )
 
 var cloneFlags = map[specs.LinuxNamespaceType]uint32{
@@ -53,11 +56,30 @@ func (b *bootstrap) add(typ uint32, data []byte) {
 	b.buf = append(b.buf, data...)
 }
 
-// buildBootstrap encodes what nsexec.c needs: the namespaces to join (the
-// user namespace first), the ones to create, and the time namespace offsets.
-func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.LinuxTimeOffset) []byte {
+// buildBootstrap encodes what nsexec.c needs: the cgroups to join, the
+// namespaces to join (the user namespace first), the ones to create, and the
+// time namespace offsets.
+func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.LinuxTimeOffset, cgroupPaths map[string]string) []byte {
 	var b bootstrap
 	var flags uint32
+	seen := map[string]bool{}
+	keys := make([]string, 0, len(cgroupPaths))
+	for k := range cgroupPaths {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		dir := cgroupPaths[k]
+		if seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		if k == "" {
+			b.add(recCgroupDir, append([]byte(dir), 0))
+		} else {
+			b.add(recCgroupTasks, append([]byte(dir+"/tasks"), 0))
+		}
+	}
 	joins := append([]specs.LinuxNamespace(nil), namespaces...)
 	sort.SliceStable(joins, func(i, j int) bool {
 		return joins[i].Type == specs.UserNamespace && joins[j].Type != specs.UserNamespace
@@ -67,7 +89,11 @@ func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.
 			flags |= cloneFlags[ns.Type]
 			continue
 		}
-		b.add(recNsPath, append([]byte(ns.Path), 0))
+		rec := uint32(recNsPath)
+		if ns.Type == specs.UserNamespace {
+			rec = recUsernsPath
+		}
+		b.add(rec, append([]byte(ns.Path), 0))
 	}
 	var f [4]byte
 	binary.NativeEndian.PutUint32(f[:], flags)

@@ -159,7 +159,18 @@ func (p *parent) start() error {
 	if err != nil {
 		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
+	// The cgroup exists, with its limits, before any process is in it; the
+	// init's first stage joins it itself (see nsexec.c).
+	if err := cg.Apply(-1); err != nil {
+		return fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
 	p.cg = cg
+	if s.Linux.Resources != nil {
+		if err := cg.Set(withDefaultDevices(s)); err != nil {
+			return fmt.Errorf("linux.resources: %w", err)
+		}
+	}
+	p.c.state.CgroupPaths = cg.Paths()
 
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -209,18 +220,7 @@ func (p *parent) start() error {
 		return fmt.Errorf("start container init: %w", err)
 	}
 	p.stage = cmd
-	// The init must be in its cgroup before it can create a cgroup
-	// namespace or run anything of the container's.
-	if err := p.cg.Apply(cmd.Process.Pid); err != nil {
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
-	}
-	if s.Linux.Resources != nil {
-		if err := p.cg.Set(withDefaultDevices(s)); err != nil {
-			return fmt.Errorf("linux.resources: %w", err)
-		}
-	}
-	p.c.state.CgroupPaths = p.cg.Paths()
-	if _, err := p.sync.Write(buildBootstrap(s.Linux.Namespaces, s.Linux.TimeOffsets)); err != nil {
+	if _, err := p.sync.Write(buildBootstrap(s.Linux.Namespaces, s.Linux.TimeOffsets, p.c.state.CgroupPaths)); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)
 	}
 	if err := p.waitPid(); err != nil {
@@ -286,6 +286,13 @@ func (p *parent) waitPid() error {
 		case strings.HasPrefix(msg, "error "):
 			p.stage.Wait()
 			return errors.New(msg[6:])
+		case strings.HasPrefix(msg, "{"):
+			// The init itself failed before its Go part started.
+			var m syncMsg
+			if json.Unmarshal(buf[:n], &m) == nil && m.Type == "error" {
+				return errors.New(m.Error)
+			}
+			return fmt.Errorf("unexpected message from init: %q", msg)
 		default:
 			return fmt.Errorf("unexpected message from init: %q", msg)
 		}

@@ -31,11 +31,48 @@ enum {
 	REC_CLONE_FLAGS = 1,
 	REC_NS_PATH = 2,
 	REC_TIME_OFFSETS = 3,
+	REC_CGROUP_TASKS = 4,
+	REC_CGROUP_DIR = 5,
+	REC_USERNS_PATH = 6,
+};
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+
+// The kernel's struct clone_args, up to the cgroup field (CLONE_ARGS_SIZE_VER2).
+struct sprout_clone_args {
+	uint64_t flags;
+	uint64_t pidfd;
+	uint64_t child_tid;
+	uint64_t parent_tid;
+	uint64_t exit_signal;
+	uint64_t stack;
+	uint64_t stack_size;
+	uint64_t tls;
+	uint64_t set_tid;
+	uint64_t set_tid_size;
+	uint64_t cgroup;
 };
 
 #define BOOTSTRAP_MAX (64 * 1024)
 
 static int syncfd = -1;
+
+static void send_msg(const char *msg);
+
+// The init reports its own errors as the JSON the Go parent reads from it.
+static void __attribute__((noreturn)) fail_json(const char *what)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "{\"type\":\"error\",\"error\":\"%s: %s\"}\n", what, strerror(errno));
+	send_msg(buf);
+	_exit(1);
+}
 
 static void send_msg(const char *msg)
 {
@@ -92,6 +129,43 @@ static void write_file(const char *path, const char *data, size_t len)
 	close(fd);
 }
 
+// Moving oneself by writing 0 to a v1 "tasks" file migrates one thread,
+// which the kernel does without the global threadgroup lock and its RCU
+// grace period: this stage is single-threaded, so that moves the process.
+static void join_v1(const char *tasks)
+{
+	write_file(tasks, "0", 1);
+}
+
+static void join_v2_slow(const char *dir)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	write_file(path, "0", 1);
+}
+
+// clone_init creates the container's init as a child of our parent. With
+// a v2 cgroup fd it is created straight in that cgroup (CLONE_INTO_CGROUP),
+// again sparing a migration; where the kernel refuses, this stage joins
+// the cgroup the slow way and forks plainly.
+static pid_t clone_init(int cgfd, const char *cgdir)
+{
+	if (cgfd >= 0) {
+		struct sprout_clone_args args;
+		long pid;
+
+		memset(&args, 0, sizeof(args));
+		args.flags = CLONE_PARENT | CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgfd;
+		pid = syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0)
+			return (pid_t)pid;
+		join_v2_slow(cgdir);
+	}
+	return (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
 __attribute__((constructor)) static void nsexec(void)
 {
 	const char *env = getenv("_SPROUT_SYNCFD");
@@ -99,6 +173,8 @@ __attribute__((constructor)) static void nsexec(void)
 	uint32_t flags = 0;
 	const char *offsets = NULL;
 	size_t offsets_len = 0;
+	const char *cgdir = NULL;
+	int cgfd = -1;
 	ssize_t n;
 	size_t off;
 	char msg[32];
@@ -114,8 +190,9 @@ __attribute__((constructor)) static void nsexec(void)
 	if (n < 0)
 		fail("read bootstrap data");
 
-	// The user namespace, if joined, comes first in the message so that the
-	// namespaces joined after it are entered with its credentials.
+	// The cgroup records come first, then the user namespace if one is
+	// joined, so that the namespaces joined after it are entered with its
+	// credentials.
 	for (off = 0; off + 8 <= (size_t)n;) {
 		uint32_t type, len;
 
@@ -136,9 +213,28 @@ __attribute__((constructor)) static void nsexec(void)
 			}
 			memcpy(&flags, buf + off, 4);
 			break;
+		case REC_USERNS_PATH:
+			// Inside the user namespace the host's cgroup files are no
+			// longer ours to write: finish joining the cgroup first.
+			if (cgfd >= 0) {
+				join_v2_slow(cgdir);
+				close(cgfd);
+				cgfd = -1;
+			}
+			join_namespace(buf + off);
+			break;
 		case REC_NS_PATH:
 			// The sender NUL-terminates paths.
 			join_namespace(buf + off);
+			break;
+		case REC_CGROUP_TASKS:
+			join_v1(buf + off);
+			break;
+		case REC_CGROUP_DIR:
+			cgdir = buf + off;
+			cgfd = open(cgdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (cgfd < 0)
+				fail("open cgroup %s", cgdir);
 			break;
 		case REC_TIME_OFFSETS:
 			offsets = buf + off;
@@ -151,6 +247,11 @@ __attribute__((constructor)) static void nsexec(void)
 		off += len;
 	}
 
+	if ((flags & CLONE_NEWUSER) && cgfd >= 0) {
+		join_v2_slow(cgdir);
+		close(cgfd);
+		cgfd = -1;
+	}
 	if (flags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			fail("unshare user namespace");
@@ -163,17 +264,21 @@ __attribute__((constructor)) static void nsexec(void)
 		if (setresgid(0, 0, 0) == 0)
 			setresuid(0, 0, 0);
 	}
-	if (unshare(flags & ~CLONE_NEWUSER) < 0)
-		fail("unshare namespaces 0x%x", flags & ~CLONE_NEWUSER);
+	// The cgroup namespace waits for the init, which may only be in its
+	// v2 cgroup once created.
+	if (unshare(flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP)) < 0)
+		fail("unshare namespaces 0x%x", flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP));
 	if (offsets != NULL)
 		write_file("/proc/self/timens_offsets", offsets, offsets_len);
 
 	// CLONE_PARENT makes the init a child of the sprout that started this
 	// stage, so that `run` can wait for it and this stage can simply exit.
-	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+	pid = clone_init(cgfd, cgdir);
 	if (pid < 0)
 		fail("clone the container init");
 	if (pid == 0) {
+		if ((flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+			fail_json("unshare cgroup namespace");
 		// The Go runtime starts next, in the new namespaces.
 		return;
 	}
