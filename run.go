@@ -82,7 +82,7 @@ var runCommand = &cli.Command{
 		if detach {
 			return nil
 		}
-		status := waitForeground(ct, sigs, tty)
+		status := waitForeground(ct.State().Pid, sigs, tty)
 		if tty != nil {
 			tty.wait()
 			tty.restore()
@@ -99,18 +99,17 @@ var runCommand = &cli.Command{
 	},
 }
 
-// waitForeground forwards signals to the container's init until it exits
+// waitForeground forwards signals to pid, a child of ours, until it exits
 // and returns the exit status a shell would report.
-func waitForeground(ct *libcontainer.Container, sigs chan os.Signal, tty *ttyProxy) int {
+func waitForeground(pid int, sigs chan os.Signal, tty *ttyProxy) int {
 	done := make(chan unix.WaitStatus, 1)
 	go func() {
-		ws, err := ct.Wait()
+		ws, err := libcontainer.WaitPid(pid)
 		if err != nil {
 			ws = unix.WaitStatus(255 << 8)
 		}
 		done <- ws
 	}()
-	pid := ct.State().Pid
 	for {
 		select {
 		case ws := <-done:

@@ -12,8 +12,9 @@ import (
 
 // setupConsole makes a pty in the container's devpts, gives its slave to
 // the process as stdio and controlling terminal, and sends the master over
-// the console socket, as runc does.
-func setupConsole(sock *os.File, size *specs.Box) error {
+// the console socket, as runc does. With console the slave also becomes
+// the container's /dev/console (the init's, not an exec'd process's).
+func setupConsole(sock *os.File, size *specs.Box, console bool) error {
 	if sock == nil {
 		return fmt.Errorf("process.terminal: no console socket")
 	}
@@ -43,8 +44,10 @@ func setupConsole(sock *os.File, size *specs.Box) error {
 			return fmt.Errorf("process.consoleSize: %w", err)
 		}
 	}
-	if err := bindConsole(slave); err != nil {
-		return err
+	if console {
+		if err := bindConsole(slave); err != nil {
+			return err
+		}
 	}
 	for fd := 0; fd < 3; fd++ {
 		if err := unix.Dup3(slave, fd, 0); err != nil {

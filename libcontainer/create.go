@@ -49,6 +49,9 @@ type initConfig struct {
 	Console      bool              `json:"console"`
 	CgroupPaths  map[string]string `json:"cgroupPaths,omitempty"`
 	CgroupMode   cgroups.Mode      `json:"cgroupMode"`
+	// Exec makes the init start a process in a running container instead
+	// of setting a new one up.
+	Exec bool `json:"exec,omitempty"`
 	// ParentHooks tells the init to stop and let the parent run the
 	// prestart and createRuntime hooks.
 	ParentHooks bool `json:"parentHooks"`
@@ -219,6 +222,10 @@ func (p *parent) start() error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start container init: %w", err)
 	}
+	// Only the init may hold its ends: a read must see EOF when it dies.
+	childSync.Close()
+	cfgR.Close()
+	listener.Close()
 	p.stage = cmd
 	if _, err := p.sync.Write(buildBootstrap(s.Linux.Namespaces, s.Linux.TimeOffsets, p.c.state.CgroupPaths)); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)

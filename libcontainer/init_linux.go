@@ -71,13 +71,19 @@ func (ip *initProcess) run() error {
 	cfgFile := envFile("_SPROUT_CONFIGFD", "config")
 	startFile := envFile("_SPROUT_STARTFD", "start")
 	consoleFile := envFile("_SPROUT_CONSOLEFD", "console")
-	if ip.sync == nil || cfgFile == nil || startFile == nil {
+	if ip.sync == nil || cfgFile == nil {
 		return errors.New("init started without its file descriptors")
 	}
 	if err := json.NewDecoder(cfgFile).Decode(&ip.cfg); err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
 	cfgFile.Close()
+	if ip.cfg.Exec {
+		return ip.runExec(consoleFile)
+	}
+	if startFile == nil {
+		return errors.New("init started without its start socket")
+	}
 	s := ip.cfg.Spec
 	caps, _, err := capabilities.Parse(s.Process.Capabilities)
 	if err != nil {
@@ -127,7 +133,7 @@ func (ip *initProcess) run() error {
 		}
 	}
 	if s.Process.Terminal {
-		if err := setupConsole(consoleFile, s.Process.ConsoleSize); err != nil {
+		if err := setupConsole(consoleFile, s.Process.ConsoleSize, true); err != nil {
 			return err
 		}
 	} else if consoleFile != nil {
@@ -155,6 +161,44 @@ func (ip *initProcess) run() error {
 		return err
 	}
 	ip.conn = conn
+	return ip.finalize(caps, argv0)
+}
+
+// runExec turns the init into a process of a running container: the
+// namespaces, cgroup and rootfs are the container's already.
+func (ip *initProcess) runExec(consoleFile *os.File) error {
+	// The parent reads errors as text until the socket closes at execve.
+	ip.conn, ip.sync = ip.sync, nil
+	p := ip.cfg.Spec.Process
+	caps, _, err := capabilities.Parse(p.Capabilities)
+	if err != nil {
+		return err
+	}
+	if err := setRlimits(p.Rlimits); err != nil {
+		return err
+	}
+	if p.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*p.OOMScoreAdj)), 0); err != nil {
+			return fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
+	if p.Terminal {
+		if err := setupConsole(consoleFile, p.ConsoleSize, false); err != nil {
+			return err
+		}
+	} else if consoleFile != nil {
+		consoleFile.Close()
+	}
+	argv0, err := lookPath(p.Args[0], p.Env)
+	if err != nil {
+		return fmt.Errorf("process.args[0] %q: %w", p.Args[0], err)
+	}
+	if fi, err := os.Stat(p.Cwd); err != nil || !fi.IsDir() {
+		return fmt.Errorf("process.cwd %q: not a directory in the container", p.Cwd)
+	}
+	if err := closeExecFrom(3 + ip.cfg.PreserveFds); err != nil {
+		return err
+	}
 	return ip.finalize(caps, argv0)
 }
 
@@ -208,7 +252,7 @@ func waitStart(listener *os.File) (*os.File, error) {
 func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 	s := ip.cfg.Spec
 	p := s.Process
-	if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
+	if !ip.cfg.Exec && s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
 		if err := runHooksStrict(s.Hooks.StartContainer, "startContainer", ip.state(specs.StateCreated)); err != nil {
 			return err
 		}

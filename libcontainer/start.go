@@ -129,12 +129,5 @@ func (c *Container) handOverNotifyFd(oob []byte) error {
 // Wait waits for the init of a container this process created (a `run`
 // in the foreground) and returns its wait status.
 func (c *Container) Wait() (unix.WaitStatus, error) {
-	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(c.state.Pid, &ws, 0, nil)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		return ws, err
-	}
+	return WaitPid(c.state.Pid)
 }

@@ -109,10 +109,10 @@ func Validate(s *specs.Spec) error {
 			return fmt.Errorf("linux.devices[%d] (%s): %w", i, d.Path, err)
 		}
 	}
-	if s.Process.ApparmorProfile != "" && !lsmEnabled("apparmor") {
+	if s.Process.ApparmorProfile != "" && !LSMEnabled("apparmor") {
 		return errors.New("process.apparmorProfile: AppArmor is not enabled on this host")
 	}
-	if s.Process.SelinuxLabel != "" && !lsmEnabled("selinux") {
+	if s.Process.SelinuxLabel != "" && !LSMEnabled("selinux") {
 		return errors.New("process.selinuxLabel: SELinux is not enabled on this host")
 	}
 	return nil
@@ -211,7 +211,8 @@ func validateDevice(d specs.LinuxDevice) error {
 	return nil
 }
 
-func lsmEnabled(name string) bool {
+// LSMEnabled tells whether the host runs the named LSM (apparmor, selinux).
+func LSMEnabled(name string) bool {
 	switch name {
 	case "apparmor":
 		b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/sprout-runtime/sprout/libcontainer"
+)
+
+var execCommand = &cli.Command{
+	Name:      "exec",
+	Usage:     "run a new process in a running container",
+	ArgsUsage: "<container-id> [command [args...]]",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "OCI process JSON file (replaces the command line)"},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pty"},
+		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "do not wait for the process"},
+		&cli.StringFlag{Name: "pid-file", Usage: "file to write the process's PID to"},
+		&cli.StringFlag{Name: "cwd", Usage: "working directory in the container"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "environment variable KEY=VALUE"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "uid[:gid]"},
+		&cli.Int64SliceFlag{Name: "additional-gids", Aliases: []string{"g"}, Usage: "additional group IDs"},
+		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability"},
+		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs"},
+		&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile"},
+		&cli.StringFlag{Name: "process-label", Usage: "SELinux label"},
+		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds from 3 on to the process"},
+		&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even into a paused container"},
+		&cli.StringFlag{Name: "cgroup", Usage: "sub-cgroup of the container to run the process in"},
+	},
+	Action: func(c *cli.Context) error {
+		id, err := containerID(c)
+		if err != nil {
+			return err
+		}
+		ct, err := libcontainer.Load(c.String("root"), id)
+		if err != nil {
+			return err
+		}
+		p, err := execProcess(c, ct.State().Config.Process)
+		if err != nil {
+			return err
+		}
+		detach := c.Bool("detach")
+		opts := libcontainer.ExecOptions{
+			Process: p, PidFile: c.String("pid-file"), PreserveFds: c.Int("preserve-fds"),
+			IgnorePaused: c.Bool("ignore-paused"), Cgroup: c.String("cgroup"),
+		}
+		var console *os.File
+		if path := c.String("console-socket"); path != "" {
+			f, err := dialConsole(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			opts.ConsoleSocket = f
+		} else if p.Terminal {
+			if detach {
+				return errors.New("--detach with a terminal needs --console-socket")
+			}
+			local, remote, err := socketPair()
+			if err != nil {
+				return err
+			}
+			defer local.Close()
+			opts.ConsoleSocket, console = remote, local
+		}
+		sigs := make(chan os.Signal, 32)
+		if !detach {
+			signal.Notify(sigs)
+			defer signal.Stop(sigs)
+		}
+		pid, err := ct.Exec(opts)
+		if console != nil {
+			opts.ConsoleSocket.Close()
+		}
+		if err != nil {
+			return err
+		}
+		if detach {
+			return nil
+		}
+		var tty *ttyProxy
+		if console != nil {
+			if tty, err = newTTYProxy(console); err != nil {
+				return err
+			}
+			defer tty.restore()
+		}
+		status := waitForeground(pid, sigs, tty)
+		if tty != nil {
+			tty.wait()
+			tty.restore()
+		}
+		if status != 0 {
+			return cli.Exit("", status)
+		}
+		return nil
+	},
+}
+
+// execProcess builds the process from --process or from the command line
+// on top of the container's own process.
+func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
+	if path := c.String("process"); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--process: %w", err)
+		}
+		var p specs.Process
+		if err := json.Unmarshal(data, &p); err != nil {
+			return nil, fmt.Errorf("--process %s: %w", path, err)
+		}
+		return &p, nil
+	}
+	if c.NArg() < 2 {
+		return nil, errors.New("exec: missing command (or --process)")
+	}
+	p := *base
+	p.Args = c.Args().Tail()
+	p.Terminal = c.Bool("tty")
+	p.ConsoleSize = nil
+	p.Env = append(append([]string(nil), base.Env...), c.StringSlice("env")...)
+	if cwd := c.String("cwd"); cwd != "" {
+		p.Cwd = cwd
+	}
+	if u := c.String("user"); u != "" {
+		uid, gid, found := strings.Cut(u, ":")
+		n, err := strconv.ParseUint(uid, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("--user %q: want uid[:gid]", u)
+		}
+		p.User.UID = uint32(n)
+		if found {
+			g, err := strconv.ParseUint(gid, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("--user %q: want uid[:gid]", u)
+			}
+			p.User.GID = uint32(g)
+		}
+	}
+	for _, g := range c.Int64Slice("additional-gids") {
+		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
+	}
+	if caps := c.StringSlice("cap"); len(caps) > 0 {
+		var pc specs.LinuxCapabilities
+		if base.Capabilities != nil {
+			pc = *base.Capabilities
+		}
+		pc.Bounding = append(append([]string(nil), pc.Bounding...), caps...)
+		pc.Effective = append(append([]string(nil), pc.Effective...), caps...)
+		pc.Permitted = append(append([]string(nil), pc.Permitted...), caps...)
+		pc.Inheritable = append(append([]string(nil), pc.Inheritable...), caps...)
+		pc.Ambient = append(append([]string(nil), pc.Ambient...), caps...)
+		p.Capabilities = &pc
+	}
+	if c.Bool("no-new-privs") {
+		p.NoNewPrivileges = true
+	}
+	if v := c.String("apparmor"); v != "" {
+		p.ApparmorProfile = v
+	}
+	if v := c.String("process-label"); v != "" {
+		p.SelinuxLabel = v
+	}
+	return &p, nil
+}

@@ -1,0 +1,251 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/capabilities"
+	"github.com/sprout-runtime/sprout/spec"
+)
+
+// ExecOptions describe a process to start in a running container.
+type ExecOptions struct {
+	Process *specs.Process
+	// ConsoleSocket receives the pty master when Process.Terminal is set.
+	ConsoleSocket *os.File
+	PidFile       string
+	PreserveFds   int
+	IgnorePaused  bool
+	// Cgroup is a sub-cgroup of the container's to put the process in.
+	Cgroup                string
+	Stdin, Stdout, Stderr *os.File
+}
+
+// Exec starts a process in every namespace and the cgroup of a running
+// container, with the container's confinement unless the process says
+// otherwise. It returns the process's host PID once it has been exec'd.
+func (c *Container) Exec(opts ExecOptions) (int, error) {
+	l, err := c.lock()
+	if err != nil {
+		return 0, err
+	}
+	defer l.unlock()
+	switch st := c.Status(); st {
+	case Stopped:
+		return 0, fmt.Errorf("cannot exec in container %s: it is stopped", c.state.ID)
+	case Paused:
+		if !opts.IgnorePaused {
+			return 0, fmt.Errorf("cannot exec in container %s: it is paused (use --ignore-paused)", c.state.ID)
+		}
+	}
+	p := opts.Process
+	if p == nil {
+		return 0, errors.New("exec: no process given")
+	}
+	s := *c.state.Config
+	s.Process = p
+	if err := validateExec(&s); err != nil {
+		return 0, err
+	}
+	if p.Terminal && opts.ConsoleSocket == nil {
+		return 0, errors.New("process.terminal is true but no console socket was given")
+	}
+	namespaces, err := c.namespacesToJoin()
+	if err != nil {
+		return 0, err
+	}
+	cgPaths := c.state.CgroupPaths
+	if opts.Cgroup != "" {
+		if filepath.IsAbs(opts.Cgroup) || !filepath.IsLocal(opts.Cgroup) {
+			return 0, fmt.Errorf("--cgroup %q: must be a path below the container's cgroup", opts.Cgroup)
+		}
+		cgPaths = map[string]string{}
+		for k, v := range c.state.CgroupPaths {
+			cgPaths[k] = filepath.Join(v, opts.Cgroup)
+			if _, err := os.Stat(cgPaths[k]); err != nil {
+				return 0, fmt.Errorf("--cgroup %q: %w", opts.Cgroup, err)
+			}
+		}
+	}
+
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("sync socket: %w", err)
+	}
+	sync := os.NewFile(uintptr(fds[0]), "sync")
+	defer sync.Close()
+	childSync := os.NewFile(uintptr(fds[1]), "sync-child")
+	defer childSync.Close()
+	cfgR, cfgW, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer cfgR.Close()
+	defer cfgW.Close()
+	extra := make([]*os.File, 0, opts.PreserveFds+3)
+	for i := 0; i < opts.PreserveFds; i++ {
+		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	base := 3 + len(extra)
+	extra = append(extra, childSync, cfgR)
+	env := []string{
+		"_SPROUT_SYNCFD=" + strconv.Itoa(base),
+		"_SPROUT_CONFIGFD=" + strconv.Itoa(base+1),
+	}
+	if opts.ConsoleSocket != nil {
+		extra = append(extra, opts.ConsoleSocket)
+		env = append(env, "_SPROUT_CONSOLEFD="+strconv.Itoa(base+2))
+	}
+	cmd := &exec.Cmd{
+		Path: "/proc/self/exe", Args: []string{"sprout", "init"}, Env: env, Dir: "/",
+		Stdin: orStd(opts.Stdin, os.Stdin), Stdout: orStd(opts.Stdout, os.Stdout), Stderr: orStd(opts.Stderr, os.Stderr),
+		ExtraFiles: extra,
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start exec init: %w", err)
+	}
+	// Only the init may hold its ends: a read must see EOF when it dies.
+	childSync.Close()
+	cfgR.Close()
+	pp := &parent{c: c, spec: &s, stage: cmd, sync: sync}
+	if _, err := sync.Write(buildBootstrap(namespaces, nil, cgPaths)); err != nil {
+		pp.abortExec()
+		return 0, fmt.Errorf("send bootstrap to exec init: %w", err)
+	}
+	if err := pp.waitPid(); err != nil {
+		pp.abortExec()
+		return 0, err
+	}
+	cfg := initConfig{
+		ID: c.state.ID, Bundle: c.state.Bundle, Rootfs: c.state.Rootfs, Spec: &s,
+		PreserveFds: opts.PreserveFds, Console: opts.ConsoleSocket != nil, Exec: true,
+	}
+	if err := json.NewEncoder(cfgW).Encode(&cfg); err != nil {
+		pp.abortExec()
+		return 0, fmt.Errorf("send config to exec init: %w", err)
+	}
+	cfgW.Close()
+	// The init writes its error, or closes the socket by exec'ing.
+	if err := c.awaitExec(int(sync.Fd())); err != nil {
+		pp.abortExec()
+		return 0, err
+	}
+	if opts.PidFile != "" {
+		if err := WritePidFile(opts.PidFile, pp.pid); err != nil {
+			return pp.pid, err
+		}
+	}
+	return pp.pid, nil
+}
+
+func (p *parent) abortExec() {
+	if p.stage.ProcessState == nil {
+		p.stage.Process.Kill()
+		p.stage.Wait()
+	}
+	if p.pid > 0 {
+		unix.Kill(p.pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(p.pid, &ws, 0, nil)
+	}
+}
+
+// namespacesToJoin lists the init's namespaces that differ from ours:
+// setns into one's own user namespace is refused, the others are no-ops.
+func (c *Container) namespacesToJoin() ([]specs.LinuxNamespace, error) {
+	var out []specs.LinuxNamespace
+	for _, typ := range []specs.LinuxNamespaceType{
+		specs.UserNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.NetworkNamespace,
+		specs.PIDNamespace, specs.CgroupNamespace, specs.TimeNamespace, specs.MountNamespace,
+	} {
+		name := procNsName[typ]
+		path := fmt.Sprintf("/proc/%d/ns/%s", c.state.Pid, name)
+		theirs, err := os.Readlink(path)
+		if err != nil {
+			return nil, fmt.Errorf("container %s: %w", c.state.ID, err)
+		}
+		ours, err := os.Readlink("/proc/self/ns/" + name)
+		if err == nil && ours == theirs {
+			continue
+		}
+		out = append(out, specs.LinuxNamespace{Type: typ, Path: path})
+	}
+	if !c.initAlive() {
+		return nil, fmt.Errorf("container %s is not running", c.state.ID)
+	}
+	return out, nil
+}
+
+func validateExec(s *specs.Spec) error {
+	if len(s.Process.Args) == 0 || s.Process.Args[0] == "" {
+		return errors.New("process.args: must name the program to run")
+	}
+	if s.Process.Cwd == "" {
+		s.Process.Cwd = "/"
+	}
+	if !filepath.IsAbs(s.Process.Cwd) {
+		return fmt.Errorf("process.cwd %q: must be an absolute path", s.Process.Cwd)
+	}
+	if s.Process.ApparmorProfile != "" && !spec.LSMEnabled("apparmor") {
+		return errors.New("process.apparmorProfile: AppArmor is not enabled on this host")
+	}
+	if s.Process.SelinuxLabel != "" && !spec.LSMEnabled("selinux") {
+		return errors.New("process.selinuxLabel: SELinux is not enabled on this host")
+	}
+	_, warnings, err := capabilities.Parse(s.Process.Capabilities)
+	for _, w := range warnings {
+		warn("%s", w)
+	}
+	return err
+}
+
+// awaitExec reads what the exec'ing init says until the socket closes.
+func (c *Container) awaitExec(fd int) error {
+	var msg []byte
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("exec in container %s: %w", c.state.ID, err)
+		}
+		if oobn > 0 {
+			if err := c.handOverNotifyFd(oob[:oobn]); err != nil {
+				return err
+			}
+			continue
+		}
+		if n == 0 {
+			break
+		}
+		msg = append(msg, buf[:n]...)
+	}
+	if len(msg) > 0 {
+		return fmt.Errorf("exec in container %s: %s", c.state.ID, msg)
+	}
+	return nil
+}
+
+// WaitPid waits for a child of this process (the init of a foreground run,
+// or a foreground exec) and returns its wait status.
+func WaitPid(pid int) (unix.WaitStatus, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		return ws, err
+	}
+}
