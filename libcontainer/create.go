@@ -209,8 +209,13 @@ func (p *parent) start() error {
 		extra = append(extra, p.opts.ConsoleSocket)
 		env = append(env, "_SPROUT_CONSOLEFD="+strconv.Itoa(base+3))
 	}
+	exe, exePath, err := roSelfExe()
+	if err != nil {
+		return err
+	}
+	defer exe.Close()
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
+		Path:       exePath,
 		Args:       []string{"sprout", "init"},
 		Env:        env,
 		Dir:        "/",

@@ -104,8 +104,13 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		extra = append(extra, opts.ConsoleSocket)
 		env = append(env, "_SPROUT_CONSOLEFD="+strconv.Itoa(base+2))
 	}
+	exe, exePath, err := roSelfExe()
+	if err != nil {
+		return 0, err
+	}
+	defer exe.Close()
 	cmd := &exec.Cmd{
-		Path: "/proc/self/exe", Args: []string{"sprout", "init"}, Env: env, Dir: "/",
+		Path: exePath, Args: []string{"sprout", "init"}, Env: env, Dir: "/",
 		Stdin: orStd(opts.Stdin, os.Stdin), Stdout: orStd(opts.Stdout, os.Stdout), Stderr: orStd(opts.Stderr, os.Stderr),
 		ExtraFiles: extra,
 	}
