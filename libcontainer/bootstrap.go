@@ -93,7 +93,10 @@ func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.
 		if ns.Type == specs.UserNamespace {
 			rec = recUsernsPath
 		}
-		b.add(rec, append([]byte(ns.Path), 0))
+		// The type goes along so that setns refuses a path to a namespace
+		// of another type.
+		data := binary.NativeEndian.AppendUint32(nil, cloneFlags[ns.Type])
+		b.add(rec, append(append(data, ns.Path...), 0))
 	}
 	var f [4]byte
 	binary.NativeEndian.PutUint32(f[:], flags)

@@ -120,10 +120,20 @@ func Create(root string, opts CreateOptions) (c *Container, err error) {
 		return nil, fmt.Errorf("write state: %w", err)
 	}
 	p := &parent{c: c, opts: &opts, spec: s}
+	made := c
 	defer func() {
 		if err != nil {
 			p.abort()
 			os.RemoveAll(dir)
+			// The lifecycle goes on to the poststop hooks even when
+			// creation fails; they can only warn.
+			if s.Hooks != nil {
+				st := made.OCIState()
+				st.Status = specs.StateStopped
+				for _, w := range runHooks(s.Hooks.Poststop, "poststop", st, false) {
+					warn("%s", w)
+				}
+			}
 			c = nil
 		}
 	}()
@@ -349,8 +359,10 @@ func (p *parent) waitReady(hooks bool) error {
 			if !hooks {
 				return errors.New("init asked for hooks that are not configured")
 			}
+			// The runtime environment exists by now: runtime.md says these
+			// hooks see "created".
 			st := p.c.OCIState()
-			st.Status = specs.StateCreating
+			st.Status = specs.StateCreated
 			st.Pid = p.pid
 			reply := syncMsg{Type: "ack"}
 			if err := runHooksStrict(p.spec.Hooks.Prestart, "prestart", st); err != nil {

@@ -106,7 +106,7 @@ func (ip *initProcess) run() error {
 		}
 	}
 	if s.Hooks != nil && len(s.Hooks.CreateContainer) > 0 {
-		st := ip.state(specs.StateCreating)
+		st := ip.state(specs.StateCreated)
 		if err := runHooksStrict(s.Hooks.CreateContainer, "createContainer", st); err != nil {
 			return err
 		}

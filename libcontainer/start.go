@@ -33,11 +33,17 @@ func (c *Container) Start() error {
 		return fmt.Errorf("write state: %w", err)
 	}
 	if err := c.release(); err != nil {
+		// A process that could not be started (a failing startContainer
+		// hook, a failed exec) leaves no container behind.
+		if kerr := c.kill(); kerr == nil {
+			c.destroy()
+		}
 		return err
 	}
 	if h := c.state.Config.Hooks; h != nil {
 		st := c.OCIState()
 		st.Status = specs.StateRunning
+		st.Pid = c.state.Pid
 		for _, w := range runHooks(h.Poststart, "poststart", st, false) {
 			warn("%s", w)
 		}

@@ -109,6 +109,9 @@ func Validate(s *specs.Spec) error {
 			return fmt.Errorf("linux.devices[%d] (%s): %w", i, d.Path, err)
 		}
 	}
+	if err := validateHooks(s.Hooks); err != nil {
+		return err
+	}
 	if s.Process.ApparmorProfile != "" && !LSMEnabled("apparmor") {
 		return errors.New("process.apparmorProfile: AppArmor is not enabled on this host")
 	}
@@ -222,4 +225,28 @@ func LSMEnabled(name string) bool {
 		return err == nil
 	}
 	return false
+}
+
+func validateHooks(h *specs.Hooks) error {
+	if h == nil {
+		return nil
+	}
+	phases := []struct {
+		name  string
+		hooks []specs.Hook
+	}{
+		{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
+		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop},
+	}
+	for _, ph := range phases {
+		for i, hk := range ph.hooks {
+			if !filepath.IsAbs(hk.Path) {
+				return fmt.Errorf("hooks.%s[%d].path %q: must be absolute", ph.name, i, hk.Path)
+			}
+			if hk.Timeout != nil && *hk.Timeout <= 0 {
+				return fmt.Errorf("hooks.%s[%d].timeout: must be positive, got %d", ph.name, i, *hk.Timeout)
+			}
+		}
+	}
+	return nil
 }

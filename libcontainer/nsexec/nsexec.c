@@ -107,13 +107,23 @@ static void wait_ack(const char *what)
 	}
 }
 
-static void join_namespace(const char *path)
+// join_namespace takes a record of the namespace's clone flag followed by
+// its NUL-terminated path.
+static void join_namespace(const char *rec, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint32_t type;
+	const char *path = rec + 4;
+	int fd;
 
+	if (len < 6 || rec[len - 1] != '\0') {
+		errno = EPROTO;
+		fail("bad namespace record");
+	}
+	memcpy(&type, rec, 4);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		fail("open namespace %s", path);
-	if (setns(fd, 0) < 0)
+	if (setns(fd, (int)type) < 0)
 		fail("setns %s", path);
 	close(fd);
 }
@@ -221,11 +231,10 @@ __attribute__((constructor)) static void nsexec(void)
 				close(cgfd);
 				cgfd = -1;
 			}
-			join_namespace(buf + off);
+			join_namespace(buf + off, len);
 			break;
 		case REC_NS_PATH:
-			// The sender NUL-terminates paths.
-			join_namespace(buf + off);
+			join_namespace(buf + off, len);
 			break;
 		case REC_CGROUP_TASKS:
 			join_v1(buf + off);

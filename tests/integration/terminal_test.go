@@ -1,0 +1,265 @@
+package integration
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// pollable wraps a pty master so that reads can time out.
+func pollable(t *testing.T, fd int, name string) *os.File {
+	t.Helper()
+	if err := unix.SetNonblock(fd, true); err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), name)
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// readUntil reads from a pty master until a line of the output is want and
+// returns everything read, with the terminal's \r dropped.
+func readUntil(t *testing.T, master *os.File, want string) string {
+	t.Helper()
+	var out strings.Builder
+	buf := make([]byte, 4096)
+	deadline := time.Now().Add(20 * time.Second)
+	for !hasLine(out.String(), want) {
+		if err := master.SetReadDeadline(deadline); err != nil {
+			t.Fatal(err)
+		}
+		n, err := master.Read(buf)
+		out.WriteString(strings.ReplaceAll(string(buf[:n]), "\r", ""))
+		if err != nil {
+			t.Fatalf("waiting for %q on the terminal: %v; got %q", want, err, out.String())
+		}
+	}
+	return out.String()
+}
+
+func write(t *testing.T, f *os.File, s string) {
+	t.Helper()
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// receiveMaster accepts one connection on l and returns the fd and the
+// message that came with it, as a console-socket consumer does.
+func receiveMaster(l *net.UnixListener) (int, string, error) {
+	if err := l.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		return -1, "", err
+	}
+	conn, err := l.AcceptUnix()
+	if err != nil {
+		return -1, "", err
+	}
+	defer conn.Close()
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return -1, "", err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return -1, "", fmt.Errorf("control messages %v: %v", msgs, err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return -1, "", fmt.Errorf("want one fd, got %v: %v", fds, err)
+	}
+	return fds[0], string(buf[:n]), nil
+}
+
+func terminalBundle(t *testing.T) *bundle {
+	t.Helper()
+	b := newBundle(t, "sh")
+	b.spec.Process.Terminal = true
+	return b
+}
+
+func TestTerminalConsoleSocket(t *testing.T) {
+	r := newRuntime(t)
+	b := terminalBundle(t)
+	b.spec.Process.ConsoleSize = &specs.Box{Height: 37, Width: 111}
+	b.save(t)
+	sock := filepath.Join(t.TempDir(), "console.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	type received struct {
+		fd   int
+		name string
+		err  error
+	}
+	got := make(chan received, 1)
+	go func() {
+		fd, name, err := receiveMaster(l)
+		got <- received{fd, name, err}
+	}()
+	r.must("create", "--console-socket", sock, "--bundle", b.dir, "tty")
+	defer r.sprout("delete", "--force", "tty")
+	rcv := <-got
+	if rcv.err != nil {
+		t.Fatalf("console socket: %v", rcv.err)
+	}
+	master := pollable(t, rcv.fd, "pty-master")
+	// It must really be a pty master: only a master answers TIOCGPTN.
+	n, err := unix.IoctlGetUint32(rcv.fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("the fd received is not a pty master: %v", err)
+	}
+	if want := fmt.Sprintf("/dev/pts/%d", n); rcv.name != want {
+		t.Errorf("console socket message %q, want the slave's name %q", rcv.name, want)
+	}
+
+	r.must("start", "tty")
+	write(t, master, "tty; stty size; echo hello-$((6*7))\n")
+	out := readUntil(t, master, "hello-42")
+	if !hasLine(out, fmt.Sprintf("/dev/pts/%d", n)) {
+		t.Errorf("tty in the container: want /dev/pts/%d in %q", n, out)
+	}
+	if !hasLine(out, "37 111") {
+		t.Errorf("stty size: want process.consoleSize (37 rows, 111 columns) in %q", out)
+	}
+	write(t, master, "exit 0\n")
+	r.waitStatus("tty", specs.StateStopped)
+	r.must("delete", "tty")
+}
+
+func TestTerminalWithoutConsoleSocket(t *testing.T) {
+	r := newRuntime(t)
+	b := terminalBundle(t)
+	b.save(t)
+	for _, args := range [][]string{
+		{"run", "-d", "--bundle", b.dir, "nosock"},
+		{"create", "--bundle", b.dir, "nosock"},
+	} {
+		res := r.sprout(args...)
+		if res.code == 0 {
+			t.Fatalf("sprout %v of a terminal bundle without --console-socket succeeded", args)
+		}
+		if msg := strings.TrimSpace(res.stderr); strings.Contains(msg, "\n") || !strings.Contains(msg, "console-socket") && !strings.Contains(msg, "console socket") {
+			t.Errorf("sprout %v: error %q: want one line that asks for the console socket", args, msg)
+		}
+		if entries, _ := os.ReadDir(r.root); len(entries) != 0 {
+			t.Errorf("sprout %v left state under the root: %v", args, entries)
+		}
+	}
+}
+
+// openPty opens a new pty pair on the host, as a terminal emulator does.
+func openPty(t *testing.T) (master *os.File, slave *os.File) {
+	t.Helper()
+	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no pty on this host: %v", err)
+	}
+	master = pollable(t, m, "ptmx")
+	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetUint32(m, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slave, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { slave.Close() })
+	return master, slave
+}
+
+func TestTerminalForegroundRun(t *testing.T) {
+	r := newRuntime(t)
+	b := terminalBundle(t)
+	b.save(t)
+	master, slave := openPty(t)
+	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 29, Col: 97}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sproutBin, "--root", r.root, "run", "--bundle", b.dir, "fgtty")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	// The caller's terminal is sprout's controlling terminal, as in a shell.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(done)
+	}()
+	defer func() {
+		select {
+		case <-done:
+		default:
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+
+	// sprout puts the caller's terminal in raw mode while it proxies.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tio.Lflag&unix.ECHO == 0 && tio.Lflag&unix.ICANON == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the caller's terminal never became raw (lflag %#x)", tio.Lflag)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	write(t, master, "tty; stty size; echo hi-$((2+3))\n")
+	out := readUntil(t, master, "hi-5")
+	if !regexp.MustCompile(`(?m)^/dev/pts/[0-9]+$`).MatchString(out) {
+		t.Errorf("tty in the container: want a /dev/pts/N line in %q", out)
+	}
+	if !hasLine(out, "29 97") {
+		t.Errorf("stty size in the container: want the caller's terminal size (29 97) in %q", out)
+	}
+	write(t, master, "exit 3\n")
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("sprout run did not return after the shell exited")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("sprout run exited %d, want the shell's 3", code)
+	}
+	after, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *after != *before {
+		t.Errorf("the caller's terminal was not restored:\nbefore %+v\nafter  %+v", *before, *after)
+	}
+	if entries, _ := os.ReadDir(r.root); len(entries) != 0 {
+		t.Errorf("run left state under the root: %v", entries)
+	}
+}
