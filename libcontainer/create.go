@@ -304,6 +304,13 @@ func (p *parent) waitPid() error {
 				return fmt.Errorf("container init %d: %w", pid, err)
 			}
 			p.c.state.Pid, p.c.state.PidStart = pid, start
+			// Written from here through the host's procfs: the init is
+			// waiting for its config and has run nothing of the bundle's.
+			if adj := p.spec.Process.OOMScoreAdj; adj != nil {
+				if err := writeProc(fmt.Sprintf("/proc/%d/oom_score_adj", pid), strconv.Itoa(*adj)); err != nil {
+					return fmt.Errorf("process.oomScoreAdj: %w", err)
+				}
+			}
 			return nil
 		case strings.HasPrefix(msg, "error "):
 			p.stage.Wait()

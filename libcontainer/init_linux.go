@@ -111,14 +111,16 @@ func (ip *initProcess) run() error {
 			return err
 		}
 	}
+	// Through the host's procfs, before pivot_root: the container's /proc
+	// is the bundle's to shape, and a write there could be redirected
+	// (CVE-2025-52881). /proc/sys answers for the writer's namespaces.
+	if err := writeSysctls(s.Linux.Sysctl); err != nil {
+		return err
+	}
 	if err := ip.rootfs.pivot(); err != nil {
 		return err
 	}
 	if err := setHostnames(s); err != nil {
-		return err
-	}
-	// Before readonlyPaths, which usually include /proc/sys.
-	if err := writeSysctls(s.Linux.Sysctl); err != nil {
 		return err
 	}
 	if err := ip.rootfs.finish(); err != nil {
@@ -126,11 +128,6 @@ func (ip *initProcess) run() error {
 	}
 	if err := setRlimits(s.Process.Rlimits); err != nil {
 		return err
-	}
-	if s.Process.OOMScoreAdj != nil {
-		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*s.Process.OOMScoreAdj)), 0); err != nil {
-			return fmt.Errorf("process.oomScoreAdj: %w", err)
-		}
 	}
 	if s.Process.Terminal {
 		if err := setupConsole(consoleFile, s.Process.ConsoleSize, true); err != nil {
@@ -143,8 +140,8 @@ func (ip *initProcess) run() error {
 	if err != nil {
 		return fmt.Errorf("process.args[0] %q: %w", s.Process.Args[0], err)
 	}
-	if fi, err := os.Stat(s.Process.Cwd); err != nil || !fi.IsDir() {
-		return fmt.Errorf("process.cwd %q: not a directory in the container", s.Process.Cwd)
+	if err := checkCwd(s.Process.Cwd); err != nil {
+		return err
 	}
 	// Every fd the process must not inherit is close-on-exec from here on.
 	if err := closeExecFrom(3 + ip.cfg.PreserveFds); err != nil {
@@ -177,11 +174,6 @@ func (ip *initProcess) runExec(consoleFile *os.File) error {
 	if err := setRlimits(p.Rlimits); err != nil {
 		return err
 	}
-	if p.OOMScoreAdj != nil {
-		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*p.OOMScoreAdj)), 0); err != nil {
-			return fmt.Errorf("process.oomScoreAdj: %w", err)
-		}
-	}
 	if p.Terminal {
 		if err := setupConsole(consoleFile, p.ConsoleSize, false); err != nil {
 			return err
@@ -193,8 +185,8 @@ func (ip *initProcess) runExec(consoleFile *os.File) error {
 	if err != nil {
 		return fmt.Errorf("process.args[0] %q: %w", p.Args[0], err)
 	}
-	if fi, err := os.Stat(p.Cwd); err != nil || !fi.IsDir() {
-		return fmt.Errorf("process.cwd %q: not a directory in the container", p.Cwd)
+	if err := checkCwd(p.Cwd); err != nil {
+		return err
 	}
 	if err := closeExecFrom(3 + ip.cfg.PreserveFds); err != nil {
 		return err
@@ -344,10 +336,44 @@ func setHostnames(s *specs.Spec) error {
 func writeSysctls(sysctl map[string]string) error {
 	for k, v := range sysctl {
 		path := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
-		if err := os.WriteFile(path, []byte(v), 0); err != nil {
+		if err := writeProc(path, v); err != nil {
 			return fmt.Errorf("linux.sysctl %q: %w", k, err)
 		}
 	}
+	return nil
+}
+
+// writeProc writes a procfs file, refusing anything that is not procfs or
+// is reached through a magic link.
+func writeProc(path, value string) error {
+	how := &unix.OpenHow{Flags: unix.O_WRONLY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(unix.AT_FDCWD, path, how)
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(fd, &st); err != nil {
+		return err
+	}
+	if st.Type != unix.PROC_SUPER_MAGIC {
+		return fmt.Errorf("%s is not on procfs", path)
+	}
+	_, err = f.WriteString(value)
+	return err
+}
+
+// checkCwd resolves process.cwd inside the container's root without magic
+// links, so a cwd like /proc/self/fd/N can never name a directory outside
+// it (CVE-2024-21626).
+func checkCwd(cwd string) error {
+	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(unix.AT_FDCWD, cwd, how)
+	if err != nil {
+		return fmt.Errorf("process.cwd %q: not a directory in the container: %w", cwd, err)
+	}
+	unix.Close(fd)
 	return nil
 }
 

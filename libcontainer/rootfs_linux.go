@@ -139,6 +139,9 @@ func (r *rootfs) mount(m specs.Mount) error {
 	if err := checkEscape(r.path, dest); err != nil {
 		return err
 	}
+	if err := checkProcDest(dest, m.Type); err != nil {
+		return err
+	}
 	if opts.Bind {
 		return r.mountBind(m, dest, opts)
 	}
@@ -492,4 +495,26 @@ func (r *rootfs) readonly(p string) error {
 		return err
 	}
 	return moveMount(tree, int(target.Fd()))
+}
+
+// procBindable are the files under /proc that may be covered by a mount,
+// the ones tools like lxcfs provide, as runc allows. Anything else could
+// redirect a write the runtime or the kernel makes into /proc.
+var procBindable = map[string]bool{
+	"/proc/cpuinfo": true, "/proc/diskstats": true, "/proc/meminfo": true, "/proc/stat": true,
+	"/proc/swaps": true, "/proc/uptime": true, "/proc/loadavg": true, "/proc/slabinfo": true,
+	"/proc/net/dev": true, "/proc/sys/kernel/ns_last_pid": true,
+}
+
+func checkProcDest(dest, fstype string) error {
+	if dest == "/proc" {
+		if fstype != "proc" && fstype != "" && fstype != "bind" {
+			return fmt.Errorf("/proc must be a procfs mount, not %s", fstype)
+		}
+		return nil
+	}
+	if strings.HasPrefix(dest, "/proc/") && !procBindable[dest] {
+		return fmt.Errorf("destination %s: mounts over /proc are limited to %s", dest, "the files lxcfs provides")
+	}
+	return nil
 }

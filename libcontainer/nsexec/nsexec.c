@@ -286,6 +286,10 @@ __attribute__((constructor)) static void nsexec(void)
 	if (pid < 0)
 		fail("clone the container init");
 	if (pid == 0) {
+		// The cgroup fd must not be reachable from the container, not even
+		// as /proc/self/fd/N for process.cwd (CVE-2024-21626).
+		if (cgfd >= 0)
+			close(cgfd);
 		if ((flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 			fail_json("unshare cgroup namespace");
 		// The Go runtime starts next, in the new namespaces.
