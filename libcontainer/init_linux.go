@@ -126,9 +126,6 @@ func (ip *initProcess) run() error {
 	if err := ip.rootfs.finish(); err != nil {
 		return err
 	}
-	if err := setRlimits(s.Process.Rlimits); err != nil {
-		return err
-	}
 	if s.Process.Terminal {
 		if err := setupConsole(consoleFile, s.Process.ConsoleSize, true); err != nil {
 			return err
@@ -169,9 +166,6 @@ func (ip *initProcess) runExec(consoleFile *os.File) error {
 	p := ip.cfg.Spec.Process
 	caps, _, err := capabilities.Parse(p.Capabilities)
 	if err != nil {
-		return err
-	}
-	if err := setRlimits(p.Rlimits); err != nil {
 		return err
 	}
 	if p.Terminal {
@@ -249,13 +243,23 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 			return err
 		}
 	}
-	loadSeccomp := func() error {
-		if s.Linux.Seccomp == nil {
-			return nil
-		}
-		fd, err := seccomp.Load(s.Linux.Seccomp)
+	var filter *seccomp.Filter
+	if s.Linux.Seccomp != nil {
+		f, err := seccomp.Compile(s.Linux.Seccomp)
 		if err != nil {
 			return err
+		}
+		filter = f
+	}
+	// After the filter is compiled: a low RLIMIT_AS or RLIMIT_DATA would
+	// leave libseccomp no memory to build it.
+	if err := setRlimits(p.Rlimits); err != nil {
+		return err
+	}
+	loadSeccomp := func() error {
+		fd, err := filter.Install()
+		if err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
 		}
 		if fd < 0 {
 			return nil

@@ -27,27 +27,52 @@ const (
 	optimizeThreshold = 32
 )
 
-// Load builds the filter described by cfg and installs it on the calling OS
-// thread (on every thread of the process with SECCOMP_FILTER_FLAG_TSYNC). It
-// returns the notify fd when a rule uses SCMP_ACT_NOTIFY, else -1, and -1
-// without installing anything when cfg disables seccomp. Load starts no
-// goroutine, so the caller can execve right after it.
-func Load(cfg *specs.LinuxSeccomp) (notifyFd int, err error) {
+// Filter is a compiled profile, ready to install. Compiling allocates
+// (libseccomp works in C memory); installing does not, so an init can
+// compile before it applies rlimits that would starve libseccomp.
+type Filter struct {
+	prog  []unix.SockFilter
+	flags uintptr
+}
+
+// Compile validates and builds the filter described by cfg. It returns nil
+// when cfg disables seccomp.
+func Compile(cfg *specs.LinuxSeccomp) (*Filter, error) {
 	if err := Validate(cfg); err != nil {
-		return -1, err
+		return nil, err
 	}
 	if disabled(cfg) {
-		return -1, nil
+		return nil, nil
 	}
 	prog, notify, err := compile(cfg)
 	if err != nil {
-		return -1, err
+		return nil, err
 	}
 	flags, err := kernelFlags(cfg, notify)
 	if err != nil {
+		return nil, err
+	}
+	return &Filter{prog: prog, flags: flags}, nil
+}
+
+// Install puts the filter on the calling OS thread (on every thread of the
+// process with SECCOMP_FILTER_FLAG_TSYNC). It returns the notify fd when a
+// rule uses SCMP_ACT_NOTIFY, else -1. A nil Filter installs nothing. It
+// starts no goroutine, so the caller can execve right after it.
+func (f *Filter) Install() (int, error) {
+	if f == nil {
+		return -1, nil
+	}
+	return install(f.prog, f.flags)
+}
+
+// Load compiles cfg and installs it at once; see Compile and Install.
+func Load(cfg *specs.LinuxSeccomp) (notifyFd int, err error) {
+	f, err := Compile(cfg)
+	if err != nil {
 		return -1, err
 	}
-	return install(prog, flags)
+	return f.Install()
 }
 
 // compile turns cfg into a BPF program. notify reports that at least one
