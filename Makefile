@@ -37,7 +37,7 @@ integration: sprout
 vm: sprout
 	@bash tests/vm/test-tier.sh $(CURDIR)/sprout
 
-test: lint unit integration vm
+test: lint unit integration vm conformance
 
 conformance: sprout
 	bash tests/conformance/run.sh $(CURDIR)/sprout /usr/sbin/runc
