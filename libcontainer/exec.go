@@ -139,7 +139,7 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	}
 	cfgW.Close()
 	// The init writes its error, or closes the socket by exec'ing.
-	if err := c.awaitExec(int(sync.Fd())); err != nil {
+	if err := c.awaitExec(int(sync.Fd()), "exec in container"); err != nil {
 		pp.abortExec()
 		return 0, err
 	}
@@ -212,8 +212,11 @@ func validateExec(s *specs.Spec) error {
 	return err
 }
 
-// awaitExec reads what the exec'ing init says until the socket closes.
-func (c *Container) awaitExec(fd int) error {
+// awaitExec reads what an init about to exec says until the socket closes:
+// the socket is close-on-exec, so EOF means the process has been exec'd,
+// text is the init's error, and a control message carries the seccomp
+// notify fd for the listener.
+func (c *Container) awaitExec(fd int, what string) error {
 	var msg []byte
 	buf := make([]byte, 4096)
 	oob := make([]byte, unix.CmsgSpace(4))
@@ -223,7 +226,7 @@ func (c *Container) awaitExec(fd int) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("exec in container %s: %w", c.state.ID, err)
+			return fmt.Errorf("%s %s: %w", what, c.state.ID, err)
 		}
 		if oobn > 0 {
 			if err := c.handOverNotifyFd(oob[:oobn]); err != nil {
@@ -237,7 +240,7 @@ func (c *Container) awaitExec(fd int) error {
 		msg = append(msg, buf[:n]...)
 	}
 	if len(msg) > 0 {
-		return fmt.Errorf("exec in container %s: %s", c.state.ID, msg)
+		return fmt.Errorf("%s %s: %s", what, c.state.ID, msg)
 	}
 	return nil
 }

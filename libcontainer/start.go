@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,9 +50,7 @@ func (c *Container) Start() error {
 	return nil
 }
 
-// release connects to the init's start socket and waits for it to close:
-// the socket is close-on-exec, so EOF means the process has been exec'd.
-// Anything the init writes instead is its error.
+// release connects to the init's start socket and waits for it to close.
 func (c *Container) release() error {
 	d, err := os.Open(c.dir)
 	if err != nil {
@@ -75,32 +72,7 @@ func (c *Container) release() error {
 	if _, err := conn.Write([]byte("start")); err != nil {
 		return fmt.Errorf("start container %s: %w", c.state.ID, err)
 	}
-	var msg []byte
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	for {
-		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, 0)
-		if err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
-			return fmt.Errorf("start container %s: %w", c.state.ID, err)
-		}
-		if oobn > 0 {
-			if err := c.handOverNotifyFd(oob[:oobn]); err != nil {
-				return err
-			}
-			continue
-		}
-		if n == 0 {
-			break
-		}
-		msg = append(msg, buf[:n]...)
-	}
-	if len(msg) > 0 {
-		return fmt.Errorf("start container %s: %s", c.state.ID, msg)
-	}
-	return nil
+	return c.awaitExec(fd, "start container")
 }
 
 // handOverNotifyFd passes the seccomp notify fd that the init sent with
