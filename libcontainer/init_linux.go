@@ -306,6 +306,9 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 			return err
 		}
 	}
+	if err := applyLSM(p, spec.LSMEnabled("apparmor"), spec.LSMEnabled("selinux")); err != nil {
+		return err
+	}
 	env := p.Env
 	if !hasEnv(env, "HOME") {
 		env = append(env, "HOME="+homeDir(p.User.UID))
