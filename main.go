@@ -69,7 +69,8 @@ func newApp() *cli.App {
 		Before: setup,
 		Commands: []*cli.Command{
 			createCommand, startCommand, runCommand, stateCommand, killCommand,
-			deleteCommand, listCommand, specCommand,
+			deleteCommand, listCommand, specCommand, execCommand, featuresCommand,
+			pauseCommand, resumeCommand, psCommand, eventsCommand, updateCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

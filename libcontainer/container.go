@@ -114,13 +114,14 @@ func (c *Container) Status() Status {
 	if !c.initAlive() {
 		return Stopped
 	}
-	if !c.state.Started {
-		return Created
-	}
+	// A created container can be paused too, as in runc.
 	if cg, err := c.cgroup(); err == nil && cg != nil {
 		if paused, err := cg.Paused(); err == nil && paused {
 			return Paused
 		}
+	}
+	if !c.state.Started {
+		return Created
 	}
 	return Running
 }
@@ -149,13 +150,26 @@ func (c *Container) Signal(sig syscall.Signal, all bool) error {
 		return err
 	}
 	defer l.unlock()
-	if c.Status() == Stopped {
+	st := c.Status()
+	if st == Stopped {
 		return fmt.Errorf("container %s is not running", c.state.ID)
 	}
 	if all {
 		return c.signalAll(sig)
 	}
-	return c.signalInit(sig)
+	if err := c.signalInit(sig); err != nil {
+		return err
+	}
+	// A v1 frozen task dies of SIGKILL only once thawed; any other signal
+	// waits, and the container stays paused as its user asked.
+	if st == Paused && sig == unix.SIGKILL {
+		if cg, err := c.cgroup(); err == nil && cg != nil {
+			if err := cg.Thaw(); err != nil {
+				return fmt.Errorf("thaw container %s after SIGKILL: %w", c.state.ID, err)
+			}
+		}
+	}
+	return nil
 }
 
 // signalInit goes through a pidfd checked against the recorded start time,
@@ -199,8 +213,10 @@ func (c *Container) signalAll(sig syscall.Signal) error {
 }
 
 // killCgroup freezes the cgroup while it signals, so that nothing in it can
-// fork a process the signal misses.
+// fork a process the signal misses. It thaws the cgroup afterwards unless
+// the container was paused before and is not being killed.
 func killCgroup(cg cgroups.Manager, sig syscall.Signal) error {
+	paused, _ := cg.Paused()
 	frozen := cg.Freeze() == nil
 	pids, err := cg.Procs()
 	if err == nil {
@@ -210,7 +226,7 @@ func killCgroup(cg cgroups.Manager, sig syscall.Signal) error {
 			}
 		}
 	}
-	if frozen {
+	if frozen && (!paused || sig == unix.SIGKILL) {
 		if terr := cg.Thaw(); terr != nil && err == nil {
 			err = terr
 		}

@@ -299,15 +299,15 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 	if err := unix.Chdir(p.Cwd); err != nil {
 		return fmt.Errorf("process.cwd %q: %w", p.Cwd, err)
 	}
+	if err := applyLSM(p, spec.LSMEnabled("apparmor"), spec.LSMEnabled("selinux")); err != nil {
+		return err
+	}
 	if p.NoNewPrivileges {
 		// As late as possible, so a profile that blocks what the init
 		// needs cannot break it: only the fd hand-over and execve follow.
 		if err := loadSeccomp(); err != nil {
 			return err
 		}
-	}
-	if err := applyLSM(p, spec.LSMEnabled("apparmor"), spec.LSMEnabled("selinux")); err != nil {
-		return err
 	}
 	env := p.Env
 	if !hasEnv(env, "HOME") {
