@@ -172,17 +172,12 @@ func (p *parent) start() error {
 	if err != nil {
 		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
-	// The cgroup exists, with its limits, before any process is in it; the
-	// init's first stage joins it itself (see nsexec.c).
+	// The cgroup exists before any process is in it; the init's first
+	// stage joins it itself (see nsexec.c).
 	if err := cg.Apply(-1); err != nil {
 		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	p.cg = cg
-	if s.Linux.Resources != nil {
-		if err := cg.Set(withDefaultDevices(s)); err != nil {
-			return fmt.Errorf("linux.resources: %w", err)
-		}
-	}
 	p.c.state.CgroupPaths = cg.Paths()
 
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
@@ -259,7 +254,18 @@ func (p *parent) start() error {
 		return fmt.Errorf("send config to init: %w", err)
 	}
 	cfgW.Close()
-	return p.waitReady(cfg.ParentHooks)
+	if err := p.waitReady(cfg.ParentHooks); err != nil {
+		return err
+	}
+	// The limits apply once the init, runtime code, is set up and before
+	// anything of the container's runs, as in runc: a pids.limit of 1 must
+	// not starve the init of threads.
+	if s.Linux.Resources != nil {
+		if err := p.cg.Set(withDefaultDevices(s)); err != nil {
+			return fmt.Errorf("linux.resources: %w", err)
+		}
+	}
+	return nil
 }
 
 func orStd(f, std *os.File) *os.File {

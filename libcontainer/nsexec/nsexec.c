@@ -147,19 +147,26 @@ static void join_v1(const char *tasks)
 	write_file(tasks, "0", 1);
 }
 
-static void join_v2_slow(const char *dir)
-{
-	char path[4096];
+// The v2 cgroup.procs fd is opened up front: by the time a slow join is
+// needed, this stage may be in the container's mount namespace, where the
+// host's cgroup path means nothing.
+static int procsfd = -1;
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	write_file(path, "0", 1);
+static void join_v2_slow(void)
+{
+	if (procsfd < 0)
+		return;
+	if (write(procsfd, "0", 1) != 1)
+		fail("join cgroup");
+	close(procsfd);
+	procsfd = -1;
 }
 
 // clone_init creates the container's init as a child of our parent. With
 // a v2 cgroup fd it is created straight in that cgroup (CLONE_INTO_CGROUP),
 // again sparing a migration; where the kernel refuses, this stage joins
 // the cgroup the slow way and forks plainly.
-static pid_t clone_init(int cgfd, const char *cgdir)
+static pid_t clone_init(int cgfd)
 {
 	if (cgfd >= 0) {
 		struct sprout_clone_args args;
@@ -171,7 +178,7 @@ static pid_t clone_init(int cgfd, const char *cgdir)
 		pid = syscall(SYS_clone3, &args, sizeof(args));
 		if (pid >= 0)
 			return (pid_t)pid;
-		join_v2_slow(cgdir);
+		join_v2_slow();
 	}
 	return (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
 }
@@ -183,7 +190,8 @@ __attribute__((constructor)) static void nsexec(void)
 	uint32_t flags = 0;
 	const char *offsets = NULL;
 	size_t offsets_len = 0;
-	const char *cgdir = NULL;
+	const uint32_t newcgroup = CLONE_NEWCGROUP;
+	int cgnsfd = -1;
 	int cgfd = -1;
 	ssize_t n;
 	size_t off;
@@ -227,24 +235,41 @@ __attribute__((constructor)) static void nsexec(void)
 			// Inside the user namespace the host's cgroup files are no
 			// longer ours to write: finish joining the cgroup first.
 			if (cgfd >= 0) {
-				join_v2_slow(cgdir);
+				join_v2_slow();
 				close(cgfd);
 				cgfd = -1;
 			}
 			join_namespace(buf + off, len);
 			break;
 		case REC_NS_PATH:
+			// A cgroup namespace is entered by the init itself, once it is
+			// in its cgroup: from inside the namespace the cgroup is out of
+			// reach for CLONE_INTO_CGROUP.
+			if (len > 5 && memcmp(buf + off, &newcgroup, 4) == 0) {
+				// Opened now: the path may not resolve once this stage is
+				// in the container's mount namespace.
+				cgnsfd = open(buf + off + 4, O_RDONLY | O_CLOEXEC);
+				if (cgnsfd < 0)
+					fail("open namespace %s", buf + off + 4);
+				break;
+			}
 			join_namespace(buf + off, len);
 			break;
 		case REC_CGROUP_TASKS:
 			join_v1(buf + off);
 			break;
-		case REC_CGROUP_DIR:
-			cgdir = buf + off;
-			cgfd = open(cgdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		case REC_CGROUP_DIR: {
+			char path[4096];
+
+			cgfd = open(buf + off, O_PATH | O_DIRECTORY | O_CLOEXEC);
 			if (cgfd < 0)
-				fail("open cgroup %s", cgdir);
+				fail("open cgroup %s", buf + off);
+			snprintf(path, sizeof(path), "%s/cgroup.procs", buf + off);
+			procsfd = open(path, O_WRONLY | O_CLOEXEC);
+			if (procsfd < 0)
+				fail("open %s", path);
 			break;
+		}
 		case REC_TIME_OFFSETS:
 			offsets = buf + off;
 			offsets_len = len;
@@ -257,7 +282,7 @@ __attribute__((constructor)) static void nsexec(void)
 	}
 
 	if ((flags & CLONE_NEWUSER) && cgfd >= 0) {
-		join_v2_slow(cgdir);
+		join_v2_slow();
 		close(cgfd);
 		cgfd = -1;
 	}
@@ -282,19 +307,28 @@ __attribute__((constructor)) static void nsexec(void)
 
 	// CLONE_PARENT makes the init a child of the sprout that started this
 	// stage, so that `run` can wait for it and this stage can simply exit.
-	pid = clone_init(cgfd, cgdir);
+	pid = clone_init(cgfd);
 	if (pid < 0)
 		fail("clone the container init");
 	if (pid == 0) {
-		// The cgroup fd must not be reachable from the container, not even
+		// The cgroup fds must not be reachable from the container, not even
 		// as /proc/self/fd/N for process.cwd (CVE-2024-21626).
 		if (cgfd >= 0)
 			close(cgfd);
+		if (procsfd >= 0)
+			close(procsfd);
 		if ((flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 			fail_json("unshare cgroup namespace");
+		if (cgnsfd >= 0) {
+			if (setns(cgnsfd, CLONE_NEWCGROUP) < 0)
+				fail_json("join cgroup namespace");
+			close(cgnsfd);
+		}
 		// The Go runtime starts next, in the new namespaces.
 		return;
 	}
+	if (procsfd >= 0)
+		close(procsfd);
 	snprintf(msg, sizeof(msg), "pid %d", pid);
 	send_msg(msg);
 	_exit(0);

@@ -1,0 +1,358 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/cgroups"
+)
+
+// The texts are runc's, which engines match on.
+var (
+	ErrNotRunning = errors.New("container not running")
+	ErrNotPaused  = errors.New("container not paused")
+)
+
+// liveCgroup is the cgroup manager of a container that has one; every
+// container sprout created does, so its absence means a damaged state.
+func (c *Container) liveCgroup() (cgroups.Manager, error) {
+	cg, err := c.cgroup()
+	if err != nil {
+		return nil, fmt.Errorf("container %s: %w", c.state.ID, err)
+	}
+	if cg == nil {
+		return nil, fmt.Errorf("container %s: its state records no cgroup", c.state.ID)
+	}
+	return cg, nil
+}
+
+// Pause freezes every process of a created or running container.
+func (c *Container) Pause() error {
+	l, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	if st := c.Status(); st != Running && st != Created {
+		return ErrNotRunning
+	}
+	cg, err := c.liveCgroup()
+	if err != nil {
+		return err
+	}
+	if err := cg.Freeze(); err != nil {
+		return fmt.Errorf("pause container %s: %w", c.state.ID, err)
+	}
+	return nil
+}
+
+// Resume thaws a paused container.
+func (c *Container) Resume() error {
+	l, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	if c.Status() != Paused {
+		return ErrNotPaused
+	}
+	cg, err := c.liveCgroup()
+	if err != nil {
+		return err
+	}
+	if err := cg.Thaw(); err != nil {
+		return fmt.Errorf("resume container %s: %w", c.state.ID, err)
+	}
+	return nil
+}
+
+// Processes lists the host PIDs of every process in the container's cgroup.
+func (c *Container) Processes() ([]int, error) {
+	l, err := c.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer l.unlock()
+	cg, err := c.liveCgroup()
+	if err != nil {
+		return nil, err
+	}
+	pids, err := cg.Procs()
+	if err != nil {
+		return nil, fmt.Errorf("list processes of container %s: %w", c.state.ID, err)
+	}
+	return pids, nil
+}
+
+// Stats reads the container's cgroup statistics.
+func (c *Container) Stats() (*cgroups.Stats, error) {
+	l, err := c.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer l.unlock()
+	cg, err := c.liveCgroup()
+	if err != nil {
+		return nil, err
+	}
+	s, err := cg.Stats()
+	if err != nil {
+		return nil, fmt.Errorf("statistics of container %s: %w", c.state.ID, err)
+	}
+	return s, nil
+}
+
+// oomPollInterval bounds how late an OOM kill is reported. Polling the kill
+// counter works alike on v1 and v2, and counts kills, whereas v1's eventfd
+// notification fires for every OOM condition, killed or not.
+const oomPollInterval = 100 * time.Millisecond
+
+// NotifyOOM sends one value for every process the OOM killer kills in the
+// container's cgroup from now on. The channel is closed once the
+// container's init is gone (after a last look at the counter, so a kill
+// that ended the container is reported), when its cgroup disappears, or
+// when stop is closed.
+func (c *Container) NotifyOOM(stop <-chan struct{}) (<-chan struct{}, error) {
+	cg, err := c.liveCgroup()
+	if err != nil {
+		return nil, err
+	}
+	seen, err := cg.OOMKillCount()
+	if err != nil {
+		return nil, fmt.Errorf("container %s: %w", c.state.ID, err)
+	}
+	// The poller must not read c.state, which lock() replaces under it.
+	snapshot := &Container{root: c.root, dir: c.dir, state: c.state}
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		tick := time.NewTicker(oomPollInterval)
+		defer tick.Stop()
+		for {
+			alive := snapshot.initAlive()
+			n, err := cg.OOMKillCount()
+			if err != nil {
+				return
+			}
+			for ; seen < n; seen++ {
+				select {
+				case ch <- struct{}{}:
+				case <-stop:
+					return
+				}
+			}
+			if !alive {
+				return
+			}
+			select {
+			case <-tick.C:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return ch, nil
+}
+
+// Update applies new limits to the live cgroup of a container that has not
+// stopped and merges them into its stored config, so that `state` and later
+// updates see them. As in runc's `update`, zero and empty values mean
+// "unchanged" (except cpu idle and burst, where 0 is a setting), and only
+// memory limit, reservation and swap, the cpu settings, the block I/O
+// weight, the pids limit and unified are updated; anything else is ignored
+// with a warning.
+func (c *Container) Update(r *specs.LinuxResources) error {
+	l, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	if c.Status() == Stopped {
+		return ErrNotRunning
+	}
+	if c.state.Config == nil || c.state.Config.Linux == nil {
+		return fmt.Errorf("container %s: its state holds no linux config", c.state.ID)
+	}
+	stored := c.state.Config.Linux.Resources
+	if stored == nil {
+		stored = &specs.LinuxResources{}
+	}
+	delta := updateDelta(r, stored)
+	if err := cgroups.Validate(delta); err != nil {
+		return err
+	}
+	cg, err := c.liveCgroup()
+	if err != nil {
+		return err
+	}
+	if err := cg.Set(delta); err != nil {
+		return fmt.Errorf("update container %s: %w", c.state.ID, err)
+	}
+	mergeResources(stored, delta)
+	c.state.Config.Linux.Resources = stored
+	if err := writeJSONAtomic(c.dir, stateFile, c.state); err != nil {
+		return fmt.Errorf("update container %s: write state: %w", c.state.ID, err)
+	}
+	return nil
+}
+
+// updateDelta keeps what r changes, in the form cgroups.Manager.Set takes.
+// The counterpart of a changed memory limit or swap, and of a changed cpu
+// quota or period, comes from the stored config: each pair is one kernel
+// setting on cgroup v2 (memory.swap.max is swap minus limit, cpu.max holds
+// both), and a v2 cpu.max without a quota would mean an unlimited quota.
+func updateDelta(r, stored *specs.LinuxResources) *specs.LinuxResources {
+	d := &specs.LinuxResources{}
+	if r == nil {
+		return d
+	}
+	if m := r.Memory; m != nil {
+		//lint:ignore SA1019 read only to warn that it is ignored, as runc does
+		if nonZero(m.Kernel) || nonZero(m.KernelTCP) {
+			warn("linux.resources.memory: kernel memory settings are ignored by update")
+		}
+		if m.Swappiness != nil || m.DisableOOMKiller != nil || m.UseHierarchy != nil {
+			warn("linux.resources.memory: swappiness, disableOOMKiller and useHierarchy cannot be updated; ignored")
+		}
+		dm := &specs.LinuxMemory{
+			Limit: nonZeroPtr(m.Limit), Reservation: nonZeroPtr(m.Reservation), Swap: nonZeroPtr(m.Swap),
+			CheckBeforeUpdate: m.CheckBeforeUpdate,
+		}
+		if sm := stored.Memory; sm != nil {
+			if dm.Limit != nil && dm.Swap == nil {
+				dm.Swap = nonZeroPtr(sm.Swap)
+			}
+			if dm.Swap != nil && dm.Limit == nil {
+				dm.Limit = nonZeroPtr(sm.Limit)
+			}
+			if dm.CheckBeforeUpdate == nil {
+				dm.CheckBeforeUpdate = sm.CheckBeforeUpdate
+			}
+		}
+		if dm.Limit != nil || dm.Reservation != nil || dm.Swap != nil {
+			d.Memory = dm
+		}
+	}
+	if cpu := r.CPU; cpu != nil {
+		dc := &specs.LinuxCPU{
+			Shares: nonZeroPtr(cpu.Shares), Quota: nonZeroPtr(cpu.Quota), Period: nonZeroPtr(cpu.Period),
+			Burst:           cpu.Burst,
+			RealtimeRuntime: nonZeroPtr(cpu.RealtimeRuntime), RealtimePeriod: nonZeroPtr(cpu.RealtimePeriod),
+			Cpus: cpu.Cpus, Mems: cpu.Mems, Idle: cpu.Idle,
+		}
+		if sc := stored.CPU; sc != nil {
+			if dc.Period != nil && dc.Quota == nil {
+				dc.Quota = nonZeroPtr(sc.Quota)
+			}
+			if dc.Quota != nil && dc.Period == nil {
+				dc.Period = nonZeroPtr(sc.Period)
+			}
+		}
+		if *dc != (specs.LinuxCPU{}) {
+			d.CPU = dc
+		}
+	}
+	if b := r.BlockIO; b != nil {
+		if w := nonZeroPtr(b.Weight); w != nil {
+			d.BlockIO = &specs.LinuxBlockIO{Weight: w}
+		}
+		if b.LeafWeight != nil || len(b.WeightDevice) > 0 || len(b.ThrottleReadBpsDevice) > 0 ||
+			len(b.ThrottleWriteBpsDevice) > 0 || len(b.ThrottleReadIOPSDevice) > 0 || len(b.ThrottleWriteIOPSDevice) > 0 {
+			warn("linux.resources.blockIO: only the weight can be updated; the rest is ignored")
+		}
+	}
+	if p := r.Pids; p != nil {
+		if l := nonZeroPtr(p.Limit); l != nil {
+			d.Pids = &specs.LinuxPids{Limit: l}
+		}
+	}
+	if len(r.Unified) > 0 {
+		d.Unified = r.Unified
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"devices", len(r.Devices) > 0}, {"hugepageLimits", len(r.HugepageLimits) > 0},
+		{"network", r.Network != nil}, {"rdma", len(r.Rdma) > 0},
+	} {
+		if f.set {
+			warn("linux.resources.%s cannot be updated; ignored", f.name)
+		}
+	}
+	return d
+}
+
+func nonZero[T comparable](p *T) bool {
+	var zero T
+	return p != nil && *p != zero
+}
+
+// nonZeroPtr is p, or nil when p points to the zero value, which runc's
+// update takes as "unchanged".
+func nonZeroPtr[T comparable](p *T) *T {
+	if !nonZero(p) {
+		return nil
+	}
+	return p
+}
+
+// mergeResources writes the settings of an update delta into dst.
+func mergeResources(dst, d *specs.LinuxResources) {
+	if m := d.Memory; m != nil {
+		if dst.Memory == nil {
+			dst.Memory = &specs.LinuxMemory{}
+		}
+		setIf(&dst.Memory.Limit, m.Limit)
+		setIf(&dst.Memory.Reservation, m.Reservation)
+		setIf(&dst.Memory.Swap, m.Swap)
+		setIf(&dst.Memory.CheckBeforeUpdate, m.CheckBeforeUpdate)
+	}
+	if c := d.CPU; c != nil {
+		if dst.CPU == nil {
+			dst.CPU = &specs.LinuxCPU{}
+		}
+		setIf(&dst.CPU.Shares, c.Shares)
+		setIf(&dst.CPU.Quota, c.Quota)
+		setIf(&dst.CPU.Period, c.Period)
+		setIf(&dst.CPU.Burst, c.Burst)
+		setIf(&dst.CPU.RealtimeRuntime, c.RealtimeRuntime)
+		setIf(&dst.CPU.RealtimePeriod, c.RealtimePeriod)
+		setIf(&dst.CPU.Idle, c.Idle)
+		if c.Cpus != "" {
+			dst.CPU.Cpus = c.Cpus
+		}
+		if c.Mems != "" {
+			dst.CPU.Mems = c.Mems
+		}
+	}
+	if b := d.BlockIO; b != nil {
+		if dst.BlockIO == nil {
+			dst.BlockIO = &specs.LinuxBlockIO{}
+		}
+		setIf(&dst.BlockIO.Weight, b.Weight)
+	}
+	if p := d.Pids; p != nil {
+		if dst.Pids == nil {
+			dst.Pids = &specs.LinuxPids{}
+		}
+		setIf(&dst.Pids.Limit, p.Limit)
+	}
+	if len(d.Unified) > 0 {
+		if dst.Unified == nil {
+			dst.Unified = make(map[string]string, len(d.Unified))
+		}
+		for k, v := range d.Unified {
+			dst.Unified[k] = v
+		}
+	}
+}
+
+func setIf[T any](dst **T, v *T) {
+	if v != nil {
+		*dst = v
+	}
+}
