@@ -1,0 +1,63 @@
+package integration
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// The kernel enforces what the cgroup files say: a cpuset pins the
+// process, a cpu quota throttles it.
+func TestCgroupCpusetPinsProcess(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "grep Cpus_allowed_list /proc/self/status")
+	b.spec.Linux.Resources.CPU = &specs.LinuxCPU{Cpus: "0", Mems: "0"}
+	out := r.output(b)
+	if strings.TrimSpace(out) != "Cpus_allowed_list:\t0" {
+		t.Fatalf("cpuset not applied: %q", out)
+	}
+}
+
+func TestCgroupCPUQuotaThrottles(t *testing.T) {
+	r := newRuntime(t)
+	// The container's own cgroup is the root of its cgroup namespace: its
+	// cpu.stat is at the top of the v2 mount, or in the v1 cpu hierarchy.
+	b := newBundle(t, "(while :; do :; done) & sleep 1; kill $!; cat /sys/fs/cgroup/cpu.stat 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.stat")
+	quota, period := int64(10000), uint64(100000)
+	b.spec.Linux.Resources.CPU = &specs.LinuxCPU{Quota: &quota, Period: &period}
+	out := r.output(b)
+	throttled := -1
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "nr_throttled" {
+			throttled, _ = strconv.Atoi(f[1])
+		}
+	}
+	if throttled <= 0 {
+		t.Fatalf("a busy loop under a 10%% quota was never throttled: %q", out)
+	}
+}
+
+func TestExecIntoPausedContainer(t *testing.T) {
+	r := newRuntime(t)
+	startSleeper(t, r, "expause")
+	r.must("pause", "expause")
+	res := r.sprout("exec", "expause", "true")
+	if res.code == 0 || !strings.Contains(res.stderr, "paused") {
+		t.Fatalf("exec into a paused container: %d %q", res.code, res.stderr)
+	}
+	r.must("resume", "expause")
+	r.must("exec", "expause", "true")
+}
+
+// The limits apply once the init is set up, so even pids.limit 1 (as
+// engines set for tight sandboxes) lets a container start.
+func TestPidsLimitOne(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "echo up")
+	b.spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: i64(1)}
+	if out := r.output(b); out != "up\n" {
+		t.Fatalf("got %q", out)
+	}
+}
