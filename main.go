@@ -148,6 +148,15 @@ func containerID(c *cli.Context) (string, error) {
 	return c.Args().First(), nil
 }
 
+// loadOnly loads the container named by the single argument of a
+// command that takes nothing else.
+func loadOnly(c *cli.Context) (*libcontainer.Container, error) {
+	if err := checkArgs(c, 1, 1); err != nil {
+		return nil, err
+	}
+	return libcontainer.Load(c.String("root"), c.Args().First())
+}
+
 func checkArgs(c *cli.Context, min, max int) error {
 	if c.NArg() < min || (max >= 0 && c.NArg() > max) {
 		return fmt.Errorf("%s: wrong number of arguments (usage: sprout %s %s)", c.Command.Name, c.Command.Name, c.Command.ArgsUsage)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"github.com/urfave/cli/v2"
-
-	"github.com/sprout-runtime/sprout/libcontainer"
 )
 
 var pauseCommand = &cli.Command{
@@ -11,10 +9,7 @@ var pauseCommand = &cli.Command{
 	Usage:     "suspend every process of a container",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, 1); err != nil {
-			return err
-		}
-		ct, err := libcontainer.Load(c.String("root"), c.Args().First())
+		ct, err := loadOnly(c)
 		if err != nil {
 			return err
 		}

@@ -5,8 +5,6 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/sprout-runtime/sprout/libcontainer"
 )
 
 var stateCommand = &cli.Command{
@@ -14,10 +12,7 @@ var stateCommand = &cli.Command{
 	Usage:     "print a container's OCI state as JSON",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, 1); err != nil {
-			return err
-		}
-		ct, err := libcontainer.Load(c.String("root"), c.Args().First())
+		ct, err := loadOnly(c)
 		if err != nil {
 			return err
 		}
