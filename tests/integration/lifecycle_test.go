@@ -215,3 +215,16 @@ func TestLogJSON(t *testing.T) {
 		t.Fatalf("log file: %q", data)
 	}
 }
+
+func TestNoPivot(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "ls /; readlink /proc/1/root")
+	b.save(t)
+	res := r.sprout("run", "--no-pivot", "--bundle", b.dir, "nopivot")
+	if res.code != 0 {
+		t.Fatalf("run --no-pivot: %d %s", res.code, res.stderr)
+	}
+	if !hasLine(res.stdout, "bin") || !hasLine(res.stdout, "/") {
+		t.Fatalf("--no-pivot container: %q", res.stdout)
+	}
+}
