@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -114,7 +115,7 @@ func validate(mode Mode, r *specs.LinuxResources) error {
 		}
 	}
 	for i, h := range r.HugepageLimits {
-		if !pageSizeRE.MatchString(h.Pagesize) {
+		if !pageSizeRE().MatchString(h.Pagesize) {
 			add(fmt.Sprintf("%s.hugepageLimits[%d].pageSize", res, i), fmt.Errorf("%q is not a page size such as 2MB or 1GB", h.Pagesize))
 		}
 	}
@@ -146,14 +147,16 @@ func validate(mode Mode, r *specs.LinuxResources) error {
 	return errors.Join(errs...)
 }
 
+// Compiled on first use: every sprout command links this package, and
+// start-up time is paid four times per container.
 var (
-	pageSizeRE = regexp.MustCompile(`^[1-9][0-9]*[KMG]B$`)
-	listRE     = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
+	pageSizeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[1-9][0-9]*[KMG]B$`) })
+	listRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`) })
 )
 
 // checkList checks a cpuset list ("0-3,8"); the kernel checks the numbers.
 func checkList(s string) error {
-	if s == "" || listRE.MatchString(strings.TrimSpace(s)) {
+	if s == "" || listRE().MatchString(strings.TrimSpace(s)) {
 		return nil
 	}
 	return fmt.Errorf("%q is not a list such as 0-3,8", s)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -51,8 +50,6 @@ type State struct {
 	Config     *specs.Spec       `json:"config"`
 }
 
-var idPattern = regexp.MustCompile(`^[\w+\-.]+$`)
-
 // ValidateID accepts runc's ID character set; anything that could name a
 // path outside the root is refused.
 func ValidateID(id string) error {
@@ -62,10 +59,22 @@ func ValidateID(id string) error {
 	if len(id) > 1024 {
 		return errors.New("container ID is longer than 1024 bytes")
 	}
-	if !idPattern.MatchString(id) || id == "." || id == ".." {
+	if !validIDChars(id) || id == "." || id == ".." {
 		return fmt.Errorf("invalid container ID %q: only letters, digits, '_', '+', '-' and '.' are allowed", id)
 	}
 	return nil
+}
+
+// validIDChars allows runc's set: letters, digits, '_', '+', '-', '.'.
+func validIDChars(id string) bool {
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '+', r == '-', r == '.':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func writeJSONAtomic(dir, name string, v any) error {
