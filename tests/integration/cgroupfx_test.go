@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -59,5 +61,69 @@ func TestPidsLimitOne(t *testing.T) {
 	b.spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: i64(1)}
 	if out := r.output(b); out != "up\n" {
 		t.Fatalf("got %q", out)
+	}
+}
+
+func withoutPidNamespace(b *bundle) {
+	var ns []specs.LinuxNamespace
+	for _, n := range b.spec.Linux.Namespaces {
+		if n.Type != specs.PIDNamespace {
+			ns = append(ns, n)
+		}
+	}
+	b.spec.Linux.Namespaces = ns
+}
+
+// Without a pid namespace nothing kills the container's other processes
+// when its init dies: kill --all and delete must find them in the cgroup.
+func TestKillAllAndDeleteWithoutPidNamespace(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "sleep 1001 & sleep 1002 & echo $! > /tmp/child; exec sleep 1003")
+	withoutPidNamespace(b)
+	b.save(t)
+	r.must("run", "-d", "--bundle", b.dir, "nopidns")
+	waitFile(t, b.dir+"/rootfs/tmp/child")
+	data, _ := os.ReadFile(b.dir + "/rootfs/tmp/child")
+	child := strings.TrimSpace(string(data))
+	t.Cleanup(func() { killPid(child) })
+	r.must("kill", "--all", "nopidns", "KILL")
+	r.waitStatus("nopidns", specs.StateStopped)
+	if alive(child) {
+		t.Fatalf("kill --all left pid %s alive", child)
+	}
+	r.must("delete", "nopidns")
+
+	b2 := newBundle(t, "sleep 1004 & echo $! > /tmp/child")
+	withoutPidNamespace(b2)
+	b2.save(t)
+	r.must("run", "-d", "--bundle", b2.dir, "orphan")
+	r.waitStatus("orphan", specs.StateStopped)
+	waitFile(t, b2.dir+"/rootfs/tmp/child")
+	data, _ = os.ReadFile(b2.dir + "/rootfs/tmp/child")
+	orphan := strings.TrimSpace(string(data))
+	t.Cleanup(func() { killPid(orphan) })
+	if !alive(orphan) {
+		t.Fatalf("the orphan %s died by itself; the test proves nothing", orphan)
+	}
+	r.must("delete", "orphan")
+	if alive(orphan) {
+		t.Fatalf("delete left the orphan %s of a stopped container alive", orphan)
+	}
+}
+
+// alive tells whether pid runs (a zombie is not alive).
+func alive(pid string) bool {
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && len(s) > i+2 && s[i+2] != 'Z'
+}
+
+func killPid(pid string) {
+	if n, err := strconv.Atoi(pid); err == nil && n > 1 {
+		syscall.Kill(n, syscall.SIGKILL)
 	}
 }
