@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -linkmode e
 TAGS    := urfave_cli_no_docs netgo osusergo
 PKGS    := busybox-static libseccomp-dev pkg-config runc crun
 
-.PHONY: all sprout deps demo test unit integration vm conformance bench lint clean
+.PHONY: all sprout deps demo test unit integration vm conformance engines bench lint clean
 
 all: sprout
 
@@ -37,10 +37,13 @@ integration: sprout
 vm: sprout
 	@bash tests/vm/test-tier.sh $(CURDIR)/sprout
 
-test: lint unit integration vm conformance
+test: lint unit integration vm conformance engines
 
 conformance: sprout
 	bash tests/conformance/run.sh $(CURDIR)/sprout /usr/sbin/runc
+
+engines: sprout
+	bash tests/engines/run.sh --also-runc $(CURDIR)/sprout
 
 bench: sprout
 	SPROUT=$(CURDIR)/sprout bash tests/bench/run.sh

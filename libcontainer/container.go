@@ -152,6 +152,15 @@ func (c *Container) Signal(sig syscall.Signal, all bool) error {
 	defer l.unlock()
 	st := c.Status()
 	if st == Stopped {
+		// kill --all of a stopped container signals what may be left in
+		// its cgroup, and nothing left is no error: engines send it after
+		// the init has gone, and runc answers yes.
+		if all {
+			if cg, err := c.cgroup(); err == nil && cg != nil {
+				return c.signalAll(sig)
+			}
+			return nil
+		}
 		return fmt.Errorf("container %s is not running", c.state.ID)
 	}
 	if all {

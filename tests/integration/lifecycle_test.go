@@ -79,6 +79,8 @@ func TestLifecycle(t *testing.T) {
 	if res := r.sprout("kill", "lc"); res.code == 0 {
 		t.Fatal("kill of a stopped container succeeded")
 	}
+	// containerd's shim sends kill --all 9 after the init is gone.
+	r.must("kill", "--all", "lc", "KILL")
 	r.must("delete", "lc")
 	if res := r.sprout("state", "lc"); res.code == 0 {
 		t.Fatal("state of a deleted container succeeded")
