@@ -37,9 +37,11 @@ var runCommand = &cli.Command{
 		}
 		detach := c.Bool("detach")
 		var console *os.File
-		if opts.ConsoleSocket == nil {
-			s, err := spec.Load(opts.Bundle)
-			if err == nil && s.Process != nil && s.Process.Terminal {
+		// Read once, here, to know whether to make a console; Create
+		// reports a config that cannot be read, after checking the ID.
+		if s, err := spec.Load(opts.Bundle); err == nil {
+			opts.Spec = s
+			if opts.ConsoleSocket == nil && s.Process != nil && s.Process.Terminal {
 				if detach {
 					return errors.New("--detach with process.terminal needs --console-socket")
 				}

@@ -35,6 +35,9 @@ type CreateOptions struct {
 	// Stdin, Stdout and Stderr become the container's stdio (nil: the
 	// caller's own).
 	Stdin, Stdout, Stderr *os.File
+	// Spec is the bundle's config when the caller has read it already;
+	// nil: Create reads config.json.
+	Spec *specs.Spec
 }
 
 // initConfig is what the parent tells the container's init.
@@ -72,9 +75,11 @@ func Create(root string, opts CreateOptions) (c *Container, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bundle %s: %w", opts.Bundle, err)
 	}
-	s, err := spec.Load(bundle)
-	if err != nil {
-		return nil, err
+	s := opts.Spec
+	if s == nil {
+		if s, err = spec.Load(bundle); err != nil {
+			return nil, err
+		}
 	}
 	if err := validateSpec(s); err != nil {
 		return nil, err
@@ -164,11 +169,7 @@ type parent struct {
 
 func (p *parent) start() error {
 	s := p.spec
-	cgPath := ""
-	if s.Linux.CgroupsPath != "" {
-		cgPath = s.Linux.CgroupsPath
-	}
-	cg, err := cgroups.New(cgPath, p.c.state.ID)
+	cg, err := cgroups.New(s.Linux.CgroupsPath, p.c.state.ID)
 	if err != nil {
 		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
@@ -400,7 +401,8 @@ func (p *parent) waitReady(hooks bool) error {
 	}
 }
 
-// abort undoes a failed create: the init and its stage die, the cgroup goes.
+// abort undoes a failed create or exec: the init and its stage die, and
+// the cgroup goes if this parent made it.
 func (p *parent) abort() {
 	if p.sync != nil {
 		p.sync.Close()

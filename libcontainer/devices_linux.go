@@ -19,8 +19,6 @@ import (
 	"github.com/sprout-runtime/sprout/spec"
 )
 
-func u32(v uint32) *uint32 { return &v }
-
 var defaultDevices = []specs.LinuxDevice{
 	{Path: "/dev/null", Type: "c", Major: 1, Minor: 3},
 	{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5},
@@ -41,8 +39,8 @@ var devLinks = [][2]string{
 func (r *rootfs) createDevices() error {
 	devs := append([]specs.LinuxDevice(nil), defaultDevices...)
 	for i := range devs {
-		devs[i].FileMode = fileMode(0o666)
-		devs[i].UID, devs[i].GID = u32(0), u32(0)
+		devs[i].FileMode = ptr(os.FileMode(0o666))
+		devs[i].UID, devs[i].GID = ptr(uint32(0)), ptr(uint32(0))
 	}
 	for _, d := range r.spec.Linux.Devices {
 		replaced := false
@@ -67,8 +65,6 @@ func (r *rootfs) createDevices() error {
 	}
 	return nil
 }
-
-func fileMode(m os.FileMode) *os.FileMode { return &m }
 
 func (r *rootfs) createDevice(d specs.LinuxDevice) error {
 	dir, err := pathrs.MkdirAllHandle(r.root, filepath.Dir(d.Path), 0o755)

@@ -122,11 +122,11 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	cfgR.Close()
 	pp := &parent{c: c, spec: &s, stage: cmd, sync: sync}
 	if _, err := sync.Write(buildBootstrap(namespaces, nil, cgPaths)); err != nil {
-		pp.abortExec()
+		pp.abort()
 		return 0, fmt.Errorf("send bootstrap to exec init: %w", err)
 	}
 	if err := pp.waitPid(); err != nil {
-		pp.abortExec()
+		pp.abort()
 		return 0, err
 	}
 	cfg := initConfig{
@@ -134,13 +134,13 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		PreserveFds: opts.PreserveFds, Console: opts.ConsoleSocket != nil, Exec: true,
 	}
 	if err := json.NewEncoder(cfgW).Encode(&cfg); err != nil {
-		pp.abortExec()
+		pp.abort()
 		return 0, fmt.Errorf("send config to exec init: %w", err)
 	}
 	cfgW.Close()
 	// The init writes its error, or closes the socket by exec'ing.
 	if err := c.awaitExec(int(sync.Fd()), "exec in container"); err != nil {
-		pp.abortExec()
+		pp.abort()
 		return 0, err
 	}
 	if opts.PidFile != "" {
@@ -149,18 +149,6 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		}
 	}
 	return pp.pid, nil
-}
-
-func (p *parent) abortExec() {
-	if p.stage.ProcessState == nil {
-		p.stage.Process.Kill()
-		p.stage.Wait()
-	}
-	if p.pid > 0 {
-		unix.Kill(p.pid, unix.SIGKILL)
-		var ws unix.WaitStatus
-		unix.Wait4(p.pid, &ws, 0, nil)
-	}
 }
 
 // namespacesToJoin lists the init's namespaces that differ from ours:

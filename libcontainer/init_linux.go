@@ -126,22 +126,8 @@ func (ip *initProcess) run() error {
 	if err := ip.rootfs.finish(); err != nil {
 		return err
 	}
-	if s.Process.Terminal {
-		if err := setupConsole(consoleFile, s.Process.ConsoleSize, true); err != nil {
-			return err
-		}
-	} else if consoleFile != nil {
-		consoleFile.Close()
-	}
-	argv0, err := lookPath(s.Process.Args[0], s.Process.Env)
+	argv0, err := ip.prepareProcess(s.Process, consoleFile, true)
 	if err != nil {
-		return fmt.Errorf("process.args[0] %q: %w", s.Process.Args[0], err)
-	}
-	if err := checkCwd(s.Process.Cwd); err != nil {
-		return err
-	}
-	// Every fd the process must not inherit is close-on-exec from here on.
-	if err := closeExecFrom(3 + ip.cfg.PreserveFds); err != nil {
 		return err
 	}
 
@@ -168,24 +154,36 @@ func (ip *initProcess) runExec(consoleFile *os.File) error {
 	if err != nil {
 		return err
 	}
+	argv0, err := ip.prepareProcess(p, consoleFile, false)
+	if err != nil {
+		return err
+	}
+	return ip.finalize(caps, argv0)
+}
+
+// prepareProcess gives the process its pty (and, for the container's own
+// init, /dev/console), finds its program and checks its cwd. It returns the
+// program's path; every fd the process must not inherit is close-on-exec
+// from then on.
+func (ip *initProcess) prepareProcess(p *specs.Process, consoleFile *os.File, devConsole bool) (string, error) {
 	if p.Terminal {
-		if err := setupConsole(consoleFile, p.ConsoleSize, false); err != nil {
-			return err
+		if err := setupConsole(consoleFile, p.ConsoleSize, devConsole); err != nil {
+			return "", err
 		}
 	} else if consoleFile != nil {
 		consoleFile.Close()
 	}
 	argv0, err := lookPath(p.Args[0], p.Env)
 	if err != nil {
-		return fmt.Errorf("process.args[0] %q: %w", p.Args[0], err)
+		return "", fmt.Errorf("process.args[0] %q: %w", p.Args[0], err)
 	}
 	if err := checkCwd(p.Cwd); err != nil {
-		return err
+		return "", err
 	}
 	if err := closeExecFrom(3 + ip.cfg.PreserveFds); err != nil {
-		return err
+		return "", err
 	}
-	return ip.finalize(caps, argv0)
+	return argv0, nil
 }
 
 func (ip *initProcess) state(status specs.ContainerState) specs.State {

@@ -103,9 +103,3 @@ func (c *Container) handOverNotifyFd(oob []byte) error {
 	}
 	return nil
 }
-
-// Wait waits for the init of a container this process created (a `run`
-// in the foreground) and returns its wait status.
-func (c *Container) Wait() (unix.WaitStatus, error) {
-	return WaitPid(c.state.Pid)
-}
