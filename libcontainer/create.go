@@ -181,63 +181,21 @@ func (p *parent) start() error {
 	p.cg = cg
 	p.c.state.CgroupPaths = cg.Paths()
 
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("sync socket: %w", err)
-	}
-	p.sync = os.NewFile(uintptr(fds[0]), "sync")
-	childSync := os.NewFile(uintptr(fds[1]), "sync-child")
-	defer childSync.Close()
-	cfgR, cfgW, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	defer cfgR.Close()
-	defer cfgW.Close()
 	listener, err := listenStart(p.c.dir)
 	if err != nil {
 		return err
 	}
 	defer listener.Close()
-
-	extra := make([]*os.File, 0, p.opts.PreserveFds+4)
-	for i := 0; i < p.opts.PreserveFds; i++ {
-		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
-	}
-	base := 3 + len(extra)
-	extra = append(extra, childSync, cfgR, listener)
-	env := []string{
-		"_SPROUT_SYNCFD=" + strconv.Itoa(base),
-		"_SPROUT_CONFIGFD=" + strconv.Itoa(base+1),
-		"_SPROUT_STARTFD=" + strconv.Itoa(base+2),
-	}
-	if p.opts.ConsoleSocket != nil {
-		extra = append(extra, p.opts.ConsoleSocket)
-		env = append(env, "_SPROUT_CONSOLEFD="+strconv.Itoa(base+3))
-	}
-	exe, exePath, err := roSelfExe()
+	cmd, sync, cfgW, err := spawnInit(spawnOpts{
+		preserveFds: p.opts.PreserveFds, start: listener, console: p.opts.ConsoleSocket,
+		stdin: p.opts.Stdin, stdout: p.opts.Stdout, stderr: p.opts.Stderr,
+	})
 	if err != nil {
 		return err
 	}
-	defer exe.Close()
-	cmd := &exec.Cmd{
-		Path:       exePath,
-		Args:       []string{"sprout", "init"},
-		Env:        env,
-		Dir:        "/",
-		Stdin:      orStd(p.opts.Stdin, os.Stdin),
-		Stdout:     orStd(p.opts.Stdout, os.Stdout),
-		Stderr:     orStd(p.opts.Stderr, os.Stderr),
-		ExtraFiles: extra,
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start container init: %w", err)
-	}
-	// Only the init may hold its ends: a read must see EOF when it dies.
-	childSync.Close()
-	cfgR.Close()
+	defer cfgW.Close()
 	listener.Close()
-	p.stage = cmd
+	p.stage, p.sync = cmd, sync
 	if _, err := p.sync.Write(buildBootstrap(s.Linux.Namespaces, s.Linux.TimeOffsets, p.c.state.CgroupPaths)); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)
 	}

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -76,50 +74,15 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		}
 	}
 
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	cmd, sync, cfgW, err := spawnInit(spawnOpts{
+		preserveFds: opts.PreserveFds, console: opts.ConsoleSocket,
+		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr,
+	})
 	if err != nil {
-		return 0, fmt.Errorf("sync socket: %w", err)
+		return 0, err
 	}
-	sync := os.NewFile(uintptr(fds[0]), "sync")
 	defer sync.Close()
-	childSync := os.NewFile(uintptr(fds[1]), "sync-child")
-	defer childSync.Close()
-	cfgR, cfgW, err := os.Pipe()
-	if err != nil {
-		return 0, err
-	}
-	defer cfgR.Close()
 	defer cfgW.Close()
-	extra := make([]*os.File, 0, opts.PreserveFds+3)
-	for i := 0; i < opts.PreserveFds; i++ {
-		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
-	}
-	base := 3 + len(extra)
-	extra = append(extra, childSync, cfgR)
-	env := []string{
-		"_SPROUT_SYNCFD=" + strconv.Itoa(base),
-		"_SPROUT_CONFIGFD=" + strconv.Itoa(base+1),
-	}
-	if opts.ConsoleSocket != nil {
-		extra = append(extra, opts.ConsoleSocket)
-		env = append(env, "_SPROUT_CONSOLEFD="+strconv.Itoa(base+2))
-	}
-	exe, exePath, err := roSelfExe()
-	if err != nil {
-		return 0, err
-	}
-	defer exe.Close()
-	cmd := &exec.Cmd{
-		Path: exePath, Args: []string{"sprout", "init"}, Env: env, Dir: "/",
-		Stdin: orStd(opts.Stdin, os.Stdin), Stdout: orStd(opts.Stdout, os.Stdout), Stderr: orStd(opts.Stderr, os.Stderr),
-		ExtraFiles: extra,
-	}
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start exec init: %w", err)
-	}
-	// Only the init may hold its ends: a read must see EOF when it dies.
-	childSync.Close()
-	cfgR.Close()
 	pp := &parent{c: c, spec: &s, stage: cmd, sync: sync}
 	if _, err := sync.Write(buildBootstrap(namespaces, nil, cgPaths)); err != nil {
 		pp.abort()

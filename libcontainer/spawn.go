@@ -1,0 +1,76 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// spawnOpts are what a new init stage inherits besides its sync socket
+// and config pipe.
+type spawnOpts struct {
+	preserveFds           int
+	start, console        *os.File // optional
+	stdin, stdout, stderr *os.File // nil: the caller's own
+}
+
+// spawnInit starts the binary's init stage, for create and for exec alike:
+// the caller's preserved fds stay at 3.., sprout's own fds follow and are
+// named in the environment. It returns the parent's ends of the sync socket
+// and of the config pipe. Only the init keeps the child's ends, so a read
+// sees EOF when it dies.
+func spawnInit(o spawnOpts) (cmd *exec.Cmd, sync, cfgW *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("sync socket: %w", err)
+	}
+	sync = os.NewFile(uintptr(fds[0]), "sync")
+	childSync := os.NewFile(uintptr(fds[1]), "sync-child")
+	defer childSync.Close()
+	cfgR, cfgW, err := os.Pipe()
+	if err != nil {
+		sync.Close()
+		return nil, nil, nil, err
+	}
+	defer cfgR.Close()
+	defer func() {
+		if err != nil {
+			sync.Close()
+			cfgW.Close()
+		}
+	}()
+	extra := make([]*os.File, 0, o.preserveFds+4)
+	for i := 0; i < o.preserveFds; i++ {
+		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	var env []string
+	pass := func(name string, f *os.File) {
+		env = append(env, name+"="+strconv.Itoa(3+len(extra)))
+		extra = append(extra, f)
+	}
+	pass("_SPROUT_SYNCFD", childSync)
+	pass("_SPROUT_CONFIGFD", cfgR)
+	if o.start != nil {
+		pass("_SPROUT_STARTFD", o.start)
+	}
+	if o.console != nil {
+		pass("_SPROUT_CONSOLEFD", o.console)
+	}
+	exe, exePath, err := roSelfExe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer exe.Close()
+	cmd = &exec.Cmd{
+		Path: exePath, Args: []string{"sprout", "init"}, Env: env, Dir: "/",
+		Stdin: orStd(o.stdin, os.Stdin), Stdout: orStd(o.stdout, os.Stdout), Stderr: orStd(o.stderr, os.Stderr),
+		ExtraFiles: extra,
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, fmt.Errorf("start container init: %w", err)
+	}
+	return cmd, sync, cfgW, nil
+}
