@@ -46,7 +46,11 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		p, err := execProcess(c, ct.State().Config.Process)
+		s, err := ct.Spec()
+		if err != nil {
+			return err
+		}
+		p, err := execProcess(c, s.Process)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sprout-runtime/sprout/cgroups"
+	"github.com/sprout-runtime/sprout/spec"
 )
 
 // Container is one container's state directory under a root.
@@ -22,6 +23,7 @@ type Container struct {
 	root  string
 	dir   string
 	state *State
+	spec  *specs.Spec // loaded on first use
 }
 
 // Load opens the container id under root.
@@ -69,6 +71,24 @@ func (c *Container) ID() string { return c.state.ID }
 
 // State returns what is stored of the container.
 func (c *Container) State() *State { return c.state }
+
+// Spec returns the container's config as create stored it, with the
+// resources that update changed since.
+func (c *Container) Spec() (*specs.Spec, error) {
+	if c.spec != nil {
+		return c.spec, nil
+	}
+	data, err := os.ReadFile(filepath.Join(c.dir, configFile))
+	if err != nil {
+		return nil, fmt.Errorf("container %s: read config: %w", c.state.ID, err)
+	}
+	s, err := spec.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("container %s: parse %s: %w", c.state.ID, filepath.Join(c.dir, configFile), err)
+	}
+	c.spec = s
+	return s, nil
+}
 
 // lock takes the container's lock and re-reads its state, which another
 // command may have changed while we waited.
@@ -299,10 +319,10 @@ func (c *Container) destroy() error {
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("remove state of container %s: %w", c.state.ID, err)
 	}
-	if c.state.Config != nil && c.state.Config.Hooks != nil {
+	if c.state.Hooks != nil {
 		st := c.OCIState()
 		st.Status = specs.StateStopped
-		for _, w := range runHooks(c.state.Config.Hooks.Poststop, "poststop", st, false) {
+		for _, w := range runHooks(c.state.Hooks.Poststop, "poststop", st, false) {
 			warn("%s", w)
 		}
 	}

@@ -42,10 +42,12 @@ type CreateOptions struct {
 
 // initConfig is what the parent tells the container's init.
 type initConfig struct {
-	ID           string            `json:"id"`
-	Bundle       string            `json:"bundle"`
-	Rootfs       string            `json:"rootfs"`
-	Spec         *specs.Spec       `json:"spec"`
+	ID     string      `json:"id"`
+	Bundle string      `json:"bundle"`
+	Rootfs string      `json:"rootfs"`
+	Spec   *specs.Spec `json:"-"`
+	// SpecJSON carries Spec, encoded by spec.Marshal.
+	SpecJSON     json.RawMessage   `json:"spec"`
 	NoPivot      bool              `json:"noPivot"`
 	NoNewKeyring bool              `json:"noNewKeyring"`
 	PreserveFds  int               `json:"preserveFds"`
@@ -106,8 +108,8 @@ func Create(root string, opts CreateOptions) (c *Container, err error) {
 	}
 	c = &Container{root: root, dir: dir, state: &State{
 		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
-		Annotations: s.Annotations, Config: s,
-	}}
+		Annotations: s.Annotations, Hooks: s.Hooks,
+	}, spec: s}
 	// Hold the lock from the first state write on, so that no other
 	// command sees a half-made container.
 	lf, err := os.Open(dir)
@@ -119,6 +121,10 @@ func Create(root string, opts CreateOptions) (c *Container, err error) {
 	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX); err != nil {
 		os.Remove(dir)
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	if err := writeConfig(dir, s); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("write config: %w", err)
 	}
 	if err := writeJSONAtomic(dir, stateFile, c.state); err != nil {
 		os.RemoveAll(dir)
@@ -209,7 +215,7 @@ func (p *parent) start() error {
 		Console: p.opts.ConsoleSocket != nil, CgroupPaths: p.c.state.CgroupPaths, CgroupMode: cgroups.DetectMode(),
 		ParentHooks: s.Hooks != nil && (len(s.Hooks.Prestart) > 0 || len(s.Hooks.CreateRuntime) > 0),
 	}
-	if err := json.NewEncoder(cfgW).Encode(&cfg); err != nil {
+	if err := sendInitConfig(cfgW, &cfg); err != nil {
 		return fmt.Errorf("send config to init: %w", err)
 	}
 	cfgW.Close()
@@ -225,6 +231,15 @@ func (p *parent) start() error {
 		}
 	}
 	return nil
+}
+
+func sendInitConfig(w io.Writer, cfg *initConfig) error {
+	data, err := spec.Marshal(cfg.Spec)
+	if err != nil {
+		return err
+	}
+	cfg.SpecJSON = data
+	return json.NewEncoder(w).Encode(cfg)
 }
 
 func orStd(f, std *os.File) *os.File {

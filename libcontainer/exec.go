@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -48,7 +47,11 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	if p == nil {
 		return 0, errors.New("exec: no process given")
 	}
-	s := *c.state.Config
+	stored, err := c.Spec()
+	if err != nil {
+		return 0, err
+	}
+	s := *stored
 	s.Process = p
 	if err := validateExec(&s); err != nil {
 		return 0, err
@@ -96,7 +99,7 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		ID: c.state.ID, Bundle: c.state.Bundle, Rootfs: c.state.Rootfs, Spec: &s,
 		PreserveFds: opts.PreserveFds, Console: opts.ConsoleSocket != nil, Exec: true,
 	}
-	if err := json.NewEncoder(cfgW).Encode(&cfg); err != nil {
+	if err := sendInitConfig(cfgW, &cfg); err != nil {
 		pp.abort()
 		return 0, fmt.Errorf("send config to exec init: %w", err)
 	}

@@ -77,6 +77,11 @@ func (ip *initProcess) run() error {
 	if err := json.NewDecoder(cfgFile).Decode(&ip.cfg); err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
+	s, err := spec.Parse(ip.cfg.SpecJSON)
+	if err != nil {
+		return fmt.Errorf("read init config: %w", err)
+	}
+	ip.cfg.Spec, ip.cfg.SpecJSON = s, nil
 	cfgFile.Close()
 	if ip.cfg.Exec {
 		return ip.runExec(consoleFile)
@@ -84,7 +89,6 @@ func (ip *initProcess) run() error {
 	if startFile == nil {
 		return errors.New("init started without its start socket")
 	}
-	s := ip.cfg.Spec
 	caps, _, err := capabilities.Parse(s.Process.Capabilities)
 	if err != nil {
 		return err

@@ -173,10 +173,14 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if c.Status() == Stopped {
 		return ErrNotRunning
 	}
-	if c.state.Config == nil || c.state.Config.Linux == nil {
-		return fmt.Errorf("container %s: its state holds no linux config", c.state.ID)
+	s, err := c.Spec()
+	if err != nil {
+		return err
 	}
-	stored := c.state.Config.Linux.Resources
+	if s.Linux == nil {
+		return fmt.Errorf("container %s: its config holds no linux section", c.state.ID)
+	}
+	stored := s.Linux.Resources
 	if stored == nil {
 		stored = &specs.LinuxResources{}
 	}
@@ -192,9 +196,9 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		return fmt.Errorf("update container %s: %w", c.state.ID, err)
 	}
 	mergeResources(stored, delta)
-	c.state.Config.Linux.Resources = stored
-	if err := writeJSONAtomic(c.dir, stateFile, c.state); err != nil {
-		return fmt.Errorf("update container %s: write state: %w", c.state.ID, err)
+	s.Linux.Resources = stored
+	if err := writeConfig(c.dir, s); err != nil {
+		return fmt.Errorf("update container %s: write config: %w", c.state.ID, err)
 	}
 	return nil
 }

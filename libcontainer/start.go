@@ -39,7 +39,7 @@ func (c *Container) Start() error {
 		}
 		return err
 	}
-	if h := c.state.Config.Hooks; h != nil {
+	if h := c.state.Hooks; h != nil {
 		st := c.OCIState()
 		st.Status = specs.StateRunning
 		st.Pid = c.state.Pid
@@ -90,15 +90,19 @@ func (c *Container) handOverNotifyFd(oob []byte) error {
 		unix.Close(fd)
 	}
 	defer unix.Close(fds[0])
+	s, err := c.Spec()
+	if err != nil {
+		return fmt.Errorf("start container %s: %w", c.state.ID, err)
+	}
 	st := c.OCIState()
 	st.Status = specs.StateRunning
 	state := specs.ContainerProcessState{
 		Version: specs.Version, Fds: []string{specs.SeccompFdName}, Pid: c.state.Pid, State: st,
 	}
-	if c.state.Config.Linux.Seccomp != nil {
-		state.Metadata = c.state.Config.Linux.Seccomp.ListenerMetadata
+	if s.Linux.Seccomp != nil {
+		state.Metadata = s.Linux.Seccomp.ListenerMetadata
 	}
-	if err := seccomp.SendToListener(c.state.Config.Linux.Seccomp, fds[0], state); err != nil {
+	if err := seccomp.SendToListener(s.Linux.Seccomp, fds[0], state); err != nil {
 		return fmt.Errorf("linux.seccomp.listenerPath: %w", err)
 	}
 	return nil

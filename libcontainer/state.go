@@ -12,6 +12,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/spec"
 )
 
 // Status is a container's OCI lifecycle status.
@@ -26,8 +28,9 @@ const (
 )
 
 const (
-	stateFile = "state.json"
-	startSock = "start.sock"
+	stateFile  = "state.json"
+	configFile = "config.json"
+	startSock  = "start.sock"
 )
 
 // ErrNotExist is returned for an ID that has no state under the root.
@@ -47,7 +50,10 @@ type State struct {
 	// Namespaces maps each namespace type of the container to the path that
 	// `exec` joins.
 	Namespaces map[string]string `json:"namespaces,omitempty"`
-	Config     *specs.Spec       `json:"config"`
+	// Hooks are the config's, which start and delete run. The rest of the
+	// config is in its own file (see Container.Spec): decoding a whole spec
+	// costs a fresh process most of a millisecond.
+	Hooks *specs.Hooks `json:"hooks,omitempty"`
 }
 
 // ValidateID accepts runc's ID character set; anything that could name a
@@ -82,6 +88,19 @@ func writeJSONAtomic(dir, name string, v any) error {
 	if err != nil {
 		return err
 	}
+	return writeAtomic(dir, name, data)
+}
+
+// writeConfig keeps the container's config beside its state.
+func writeConfig(dir string, s *specs.Spec) error {
+	data, err := spec.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(dir, configFile, data)
+}
+
+func writeAtomic(dir, name string, data []byte) error {
 	tmp, err := os.CreateTemp(dir, "."+name+".")
 	if err != nil {
 		return err

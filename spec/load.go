@@ -20,11 +20,51 @@ func Load(bundle string) (*specs.Spec, error) {
 		}
 		return nil, fmt.Errorf("read config.json: %w", err)
 	}
-	var s specs.Spec
-	if err := json.Unmarshal(data, &s); err != nil {
+	s, err := Parse(data)
+	if err != nil {
 		return nil, fmt.Errorf("parse config.json: %w", err)
 	}
-	return &s, nil
+	return s, nil
+}
+
+// linuxConfig is the part of config.json a Linux runtime reads. encoding/json
+// builds the codecs of a type's whole field tree on first use, and for
+// specs.Spec's windows, solaris, vm and zos sections that costs every fresh
+// process about 0.3 ms; those sections mean nothing here, as in runc.
+type linuxConfig struct {
+	Version     string            `json:"ociVersion"`
+	Process     *specs.Process    `json:"process,omitempty"`
+	Root        *specs.Root       `json:"root,omitempty"`
+	Hostname    string            `json:"hostname,omitempty"`
+	Domainname  string            `json:"domainname,omitempty"`
+	Mounts      []specs.Mount     `json:"mounts,omitempty"`
+	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Linux       *specs.Linux      `json:"linux,omitempty"`
+}
+
+// Marshal encodes s as config.json, without the sections of other
+// platforms.
+func Marshal(s *specs.Spec) ([]byte, error) {
+	return json.Marshal(&linuxConfig{
+		Version: s.Version, Process: s.Process, Root: s.Root, Hostname: s.Hostname,
+		Domainname: s.Domainname, Mounts: s.Mounts, Hooks: s.Hooks,
+		Annotations: s.Annotations, Linux: s.Linux,
+	})
+}
+
+// Parse decodes a config.json document, leaving out the sections of other
+// platforms.
+func Parse(data []byte) (*specs.Spec, error) {
+	var c linuxConfig
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, err
+	}
+	return &specs.Spec{
+		Version: c.Version, Process: c.Process, Root: c.Root, Hostname: c.Hostname,
+		Domainname: c.Domainname, Mounts: c.Mounts, Hooks: c.Hooks,
+		Annotations: c.Annotations, Linux: c.Linux,
+	}, nil
 }
 
 var namespaceTypes = map[specs.LinuxNamespaceType]bool{

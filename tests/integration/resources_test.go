@@ -184,20 +184,18 @@ func resStart(t *testing.T, r *runtime, b *bundle, id string) int {
 // resStoredResources reads the resources sprout keeps in its state.
 func resStoredResources(t *testing.T, r *runtime, id string) *specs.LinuxResources {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(r.root, id, "state.json"))
+	data, err := os.ReadFile(filepath.Join(r.root, id, "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st struct {
-		Config specs.Spec `json:"config"`
-	}
-	if err := json.Unmarshal(data, &st); err != nil {
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
 		t.Fatal(err)
 	}
-	if st.Config.Linux == nil || st.Config.Linux.Resources == nil {
-		t.Fatalf("state of %s keeps no linux.resources", id)
+	if s.Linux == nil || s.Linux.Resources == nil {
+		t.Fatalf("stored config of %s keeps no linux.resources", id)
 	}
-	return st.Config.Linux.Resources
+	return s.Linux.Resources
 }
 
 func resU64(v uint64) *uint64 { return &v }
