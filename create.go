@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/sprout-runtime/sprout/libcontainer"
 )
@@ -65,15 +65,16 @@ func createOptions(c *cli.Context) (*libcontainer.CreateOptions, error) {
 	return opts, nil
 }
 
+// dialConsole connects to the console socket with plain syscalls: package
+// net would add its resolver's weight to every start of the binary.
 func dialConsole(path string) (*os.File, error) {
-	conn, err := net.Dial("unix", path)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("--console-socket %s: %w", path, err)
 	}
-	defer conn.Close()
-	f, err := conn.(*net.UnixConn).File()
-	if err != nil {
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		unix.Close(fd)
 		return nil, fmt.Errorf("--console-socket %s: %w", path, err)
 	}
-	return f, nil
+	return os.NewFile(uintptr(fd), path), nil
 }

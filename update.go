@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
@@ -153,7 +154,10 @@ func flagResources(c *cli.Context) (*specs.LinuxResources, error) {
 
 func ptr[T any](v T) *T { return &v }
 
-var memSizeRE = regexp.MustCompile(`^([0-9]+)(\.[0-9]+)? ?(?:([kmgtp])i?)?b?$`)
+// Compiled on first use, not at every start of the binary.
+var memSizeRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([0-9]+)(\.[0-9]+)? ?(?:([kmgtp])i?)?b?$`)
+})
 
 // parseMemSize reads the sizes runc's update takes: -1 for unlimited, or a
 // number with an optional binary unit, any case: 512, 100m, 1.5g, 64MiB.
@@ -161,7 +165,7 @@ func parseMemSize(s string) (int64, error) {
 	if s == "-1" {
 		return -1, nil
 	}
-	m := memSizeRE.FindStringSubmatch(strings.ToLower(s))
+	m := memSizeRE().FindStringSubmatch(strings.ToLower(s))
 	if m == nil {
 		return 0, fmt.Errorf("invalid size %q: want -1 or a number with an optional unit (k, m, g, t, p)", s)
 	}

@@ -23,7 +23,8 @@ type Container struct {
 	root  string
 	dir   string
 	state *State
-	spec  *specs.Spec // loaded on first use
+	spec  *specs.Spec     // loaded on first use
+	cg    cgroups.Manager // loaded on first use
 }
 
 // Load opens the container id under root.
@@ -105,15 +106,20 @@ func (c *Container) lock() (*lockedDir, error) {
 		l.unlock()
 		return nil, err
 	}
-	c.state = s
+	c.state, c.spec = s, nil
 	return l, nil
 }
 
 func (c *Container) cgroup() (cgroups.Manager, error) {
-	if len(c.state.CgroupPaths) == 0 {
-		return nil, nil
+	if c.cg != nil || len(c.state.CgroupPaths) == 0 {
+		return c.cg, nil
 	}
-	return cgroups.Load(c.state.CgroupPaths)
+	cg, err := cgroups.Load(c.state.CgroupPaths)
+	if err != nil {
+		return nil, err
+	}
+	c.cg = cg
+	return cg, nil
 }
 
 // initAlive tells whether the container's init is still the process that
@@ -140,7 +146,8 @@ func (c *Container) Status() Status {
 			return Paused
 		}
 	}
-	if !c.state.Started {
+	// Until start releases it, the init listens on its start socket.
+	if _, err := os.Lstat(filepath.Join(c.dir, startSock)); err == nil {
 		return Created
 	}
 	return Running

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -67,7 +66,7 @@ func (r *rootfs) createDevices() error {
 }
 
 func (r *rootfs) createDevice(d specs.LinuxDevice) error {
-	dir, err := pathrs.MkdirAllHandle(r.root, filepath.Dir(d.Path), 0o755)
+	dir, err := mkdirAllInRoot(r.root, filepath.Dir(d.Path))
 	if err != nil {
 		return err
 	}
@@ -123,7 +122,7 @@ func (r *rootfs) createDevice(d specs.LinuxDevice) error {
 }
 
 func (r *rootfs) symlink(target, link string) error {
-	dir, err := pathrs.MkdirAllHandle(r.root, filepath.Dir(link), 0o755)
+	dir, err := mkdirAllInRoot(r.root, filepath.Dir(link))
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 
 	"github.com/sprout-runtime/sprout/spec"
@@ -126,7 +125,7 @@ func mountFs(source, fstype string, flags uintptr, data []string, target int) er
 // reopen gets an fd of what is mounted at path now: an fd taken before a
 // mount still names the directory underneath it.
 func reopen(root *os.File, rel string) (*os.File, error) {
-	return pathrs.OpenatInRoot(root, rel)
+	return openInRoot(root, rel, unix.O_PATH)
 }
 
 // mountEmptyTmpfs puts a read-only empty tmpfs on target. It goes through

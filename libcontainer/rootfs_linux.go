@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -265,7 +264,7 @@ func (r *rootfs) bindFile(src, target *os.File, opts spec.MountOptions) error {
 // mkdirTarget creates dest as a directory inside the rootfs and returns a
 // handle of it; symlinks on the way resolve inside the rootfs.
 func (r *rootfs) mkdirTarget(dest string) (*os.File, error) {
-	h, err := pathrs.MkdirAllHandle(r.root, dest, 0o755)
+	h, err := mkdirAllInRoot(r.root, dest)
 	if err != nil {
 		return nil, fmt.Errorf("destination: %w", err)
 	}
@@ -273,7 +272,7 @@ func (r *rootfs) mkdirTarget(dest string) (*os.File, error) {
 }
 
 func (r *rootfs) mkfileTarget(dest string) (*os.File, error) {
-	if h, err := pathrs.OpenatInRoot(r.root, dest); err == nil {
+	if h, err := openInRoot(r.root, dest, unix.O_PATH); err == nil {
 		var st unix.Stat_t
 		if err := unix.Fstat(int(h.Fd()), &st); err != nil {
 			h.Close()
@@ -285,7 +284,7 @@ func (r *rootfs) mkfileTarget(dest string) (*os.File, error) {
 		}
 		return h, nil
 	}
-	parent, err := pathrs.MkdirAllHandle(r.root, filepath.Dir(dest), 0o755)
+	parent, err := mkdirAllInRoot(r.root, filepath.Dir(dest))
 	if err != nil {
 		return nil, fmt.Errorf("destination: %w", err)
 	}
@@ -459,7 +458,7 @@ func (r *rootfs) finish() error {
 // rootfs whose /dev/null is a symlink or a file cannot turn the mask into a
 // bind of something else (CVE-2025-31133).
 func (r *rootfs) mask(p string, devnull int) error {
-	target, err := pathrs.OpenatInRoot(r.root, p)
+	target, err := openInRoot(r.root, p, unix.O_PATH)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -478,7 +477,7 @@ func (r *rootfs) mask(p string, devnull int) error {
 }
 
 func (r *rootfs) readonly(p string) error {
-	target, err := pathrs.OpenatInRoot(r.root, p)
+	target, err := openInRoot(r.root, p, unix.O_PATH)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

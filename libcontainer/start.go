@@ -27,10 +27,6 @@ func (c *Container) Start() error {
 	default:
 		return fmt.Errorf("cannot start container %s that is %s", c.state.ID, st)
 	}
-	c.state.Started = true
-	if err := writeJSONAtomic(c.dir, stateFile, c.state); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
 	if err := c.release(); err != nil {
 		// A process that could not be started (a failing startContainer
 		// hook, a failed exec) leaves no container behind.
@@ -57,8 +53,6 @@ func (c *Container) release() error {
 		return err
 	}
 	defer d.Close()
-	sockPath := filepath.Join(c.dir, startSock)
-	defer os.Remove(sockPath)
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -68,6 +62,10 @@ func (c *Container) release() error {
 	addr := &unix.SockaddrUnix{Name: fmt.Sprintf("/proc/self/fd/%d/%s", d.Fd(), startSock)}
 	if err := unix.Connect(fd, addr); err != nil {
 		return fmt.Errorf("start container %s: reach its init: %w", c.state.ID, err)
+	}
+	// From here on the container counts as started (see Status).
+	if err := os.Remove(filepath.Join(c.dir, startSock)); err != nil {
+		return fmt.Errorf("start container %s: %w", c.state.ID, err)
 	}
 	if _, err := conn.Write([]byte("start")); err != nil {
 		return fmt.Errorf("start container %s: %w", c.state.ID, err)

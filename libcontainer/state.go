@@ -44,7 +44,6 @@ type State struct {
 	Pid         int               `json:"pid"`
 	PidStart    uint64            `json:"pidStartTime"`
 	Created     time.Time         `json:"created"`
-	Started     bool              `json:"started"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
 	// Namespaces maps each namespace type of the container to the path that

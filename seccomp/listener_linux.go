@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -31,21 +30,24 @@ func SendToListener(cfg *specs.LinuxSeccomp, fd int, state specs.ContainerProces
 	if err != nil {
 		return fmt.Errorf("encoding seccomp container process state: %w", err)
 	}
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: cfg.ListenerPath, Net: "unix"})
+	conn, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("linux.seccomp.listenerPath: connecting to seccomp agent: %w", err)
 	}
 	// The spec allows one connection per state only; closing it also tells
 	// the agent the JSON is complete.
-	defer conn.Close()
-	n, _, err := conn.WriteMsgUnix(payload, unix.UnixRights(fd), nil)
+	defer unix.Close(conn)
+	if err := unix.Connect(conn, &unix.SockaddrUnix{Name: cfg.ListenerPath}); err != nil {
+		return fmt.Errorf("linux.seccomp.listenerPath: connecting to seccomp agent: %w", err)
+	}
+	n, err := unix.SendmsgN(conn, payload, unix.UnixRights(fd), nil, 0)
 	if err != nil {
 		return fmt.Errorf("linux.seccomp.listenerPath: sending notify fd to %s: %w", cfg.ListenerPath, err)
 	}
 	// A stream socket may take only part of a large state; the fd went with
 	// the first chunk, which is all the spec asks of later ones.
-	if n < len(payload) {
-		if _, err := conn.Write(payload[n:]); err != nil {
+	for rest := payload[n:]; len(rest) > 0; rest = rest[n:] {
+		if n, err = unix.Write(conn, rest); err != nil {
 			return fmt.Errorf("linux.seccomp.listenerPath: sending container process state to %s: %w", cfg.ListenerPath, err)
 		}
 	}
