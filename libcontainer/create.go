@@ -151,9 +151,6 @@ func Create(root string, opts CreateOptions) (c *Container, err error) {
 	if err := p.start(); err != nil {
 		return nil, err
 	}
-	if err := writeJSONAtomic(dir, stateFile, c.state); err != nil {
-		return nil, fmt.Errorf("write state: %w", err)
-	}
 	if opts.PidFile != "" {
 		if err := WritePidFile(opts.PidFile, c.state.Pid); err != nil {
 			return nil, err
@@ -175,18 +172,6 @@ type parent struct {
 
 func (p *parent) start() error {
 	s := p.spec
-	cg, err := cgroups.New(s.Linux.CgroupsPath, p.c.state.ID)
-	if err != nil {
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
-	}
-	// The cgroup exists before any process is in it; the init's first
-	// stage joins it itself (see nsexec.c).
-	if err := cg.Apply(-1); err != nil {
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
-	}
-	p.cg = cg
-	p.c.state.CgroupPaths = cg.Paths()
-
 	listener, err := listenStart(p.c.dir)
 	if err != nil {
 		return err
@@ -202,6 +187,19 @@ func (p *parent) start() error {
 	defer cfgW.Close()
 	listener.Close()
 	p.stage, p.sync = cmd, sync
+
+	// The stage execs and starts up while the cgroups are made: it waits
+	// for the bootstrap, which names them. The cgroup exists before any
+	// process is in it; the stage joins it itself (see nsexec.c).
+	cg, err := cgroups.New(s.Linux.CgroupsPath, p.c.state.ID)
+	if err != nil {
+		return fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	if err := cg.Apply(-1); err != nil {
+		return fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	p.cg = cg
+	p.c.state.CgroupPaths = cg.Paths()
 	if _, err := p.sync.Write(buildBootstrap(s.Linux.Namespaces, s.Linux.TimeOffsets, p.c.state.CgroupPaths)); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)
 	}
@@ -219,6 +217,11 @@ func (p *parent) start() error {
 		return fmt.Errorf("send config to init: %w", err)
 	}
 	cfgW.Close()
+	// Written while the init sets up; the lock keeps other commands out
+	// until create is done.
+	if err := writeJSONAtomic(p.c.dir, stateFile, p.c.state); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
 	if err := p.waitReady(cfg.ParentHooks); err != nil {
 		return err
 	}
