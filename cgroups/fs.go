@@ -268,6 +268,15 @@ func removeTree(dir string) error {
 }
 
 func removeTreeOnce(dir string) error {
+	// A cgroup without sub-cgroups, the usual case, goes with one rmdir;
+	// only a busy one is listed for children.
+	err := unix.Rmdir(dir)
+	if err == nil || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ENOTEMPTY) {
+		return &os.PathError{Op: "rmdir", Path: dir, Err: err}
+	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
