@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/sys/mountinfo"
@@ -49,15 +50,31 @@ type hierarchy struct {
 	root       string
 }
 
-// v1Hierarchies maps each mounted v1 controller, and named hierarchy such
-// as "name=systemd", to its first mount.
-func v1Hierarchies() (map[string]hierarchy, error) {
-	infos, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup"))
+// cgroupMounts are the host's cgroup and cgroup2 mounts, read once: like
+// the layout (see detectedMode) they do not change under a command, and
+// every command needs both kinds on a hybrid host.
+var cgroupMounts = sync.OnceValues(func() ([]*mountinfo.Info, error) {
+	infos, err := mountinfo.GetMounts(func(i *mountinfo.Info) (skip, stop bool) {
+		return i.FSType != "cgroup" && i.FSType != "cgroup2", false
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read mountinfo: %w", err)
 	}
+	return infos, nil
+})
+
+// v1Hierarchies maps each mounted v1 controller, and named hierarchy such
+// as "name=systemd", to its first mount.
+func v1Hierarchies() (map[string]hierarchy, error) {
+	infos, err := cgroupMounts()
+	if err != nil {
+		return nil, err
+	}
 	h := make(map[string]hierarchy)
 	for _, mi := range infos {
+		if mi.FSType != "cgroup" {
+			continue
+		}
 		for _, opt := range strings.Split(mi.VFSOptions, ",") {
 			if !isV1Controller(opt) {
 				continue
@@ -88,12 +105,12 @@ func isV1Controller(opt string) bool {
 
 // v2Hierarchy finds the cgroup2 mount at mountpoint.
 func v2Hierarchy(mountpoint string) (hierarchy, error) {
-	infos, err := mountinfo.GetMounts(mountinfo.SingleEntryFilter(mountpoint))
+	infos, err := cgroupMounts()
 	if err != nil {
-		return hierarchy{}, fmt.Errorf("read mountinfo: %w", err)
+		return hierarchy{}, err
 	}
 	for _, mi := range infos {
-		if mi.FSType == "cgroup2" {
+		if mi.FSType == "cgroup2" && mi.Mountpoint == mountpoint {
 			return hierarchy{mountpoint: mi.Mountpoint, root: mi.Root}, nil
 		}
 	}
