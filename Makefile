@@ -5,11 +5,15 @@ GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 VERSION ?= 0.1.0-dev
 COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # A static binary starts faster (no dynamic loader, no relocations of libc
-# and libseccomp), and every container start runs it four times.
+# and libseccomp), and every container start runs it four times. It links
+# musl and a libseccomp built for it (seccomp/libseccomp-musl.sh): glibc's
+# static start-up costs ~0.5 ms a process more. Tests and vet build with
+# the system's glibc and libseccomp-dev.
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -linkmode external -extldflags -static
+MUSLSECCOMP := $(CURDIR)/.build/libseccomp-musl
 # urfave_cli_no_docs drops the markdown/man generators and their init cost.
 TAGS    := urfave_cli_no_docs netgo osusergo
-PKGS    := busybox-static libseccomp-dev pkg-config runc crun
+PKGS    := busybox-static libseccomp-dev pkg-config musl-tools gperf dpkg-dev runc crun
 
 .PHONY: all sprout deps demo test unit integration vm conformance engines bench lint clean
 
@@ -19,7 +23,10 @@ deps:
 	@bash tests/install-deps.sh $(PKGS)
 
 sprout: deps
-	CGO_ENABLED=1 $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o sprout .
+	@bash seccomp/libseccomp-musl.sh $(MUSLSECCOMP)
+	CC=musl-gcc CGO_ENABLED=1 CGO_CFLAGS='-O2 -isystem $(MUSLSECCOMP)/kernel-headers' \
+		PKG_CONFIG_PATH=$(MUSLSECCOMP)/lib/pkgconfig \
+		$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o sprout .
 
 demo: sprout
 	@bash tests/demo.sh ./sprout
@@ -49,4 +56,4 @@ bench: sprout
 	SPROUT=$(CURDIR)/sprout bash tests/bench/run.sh
 
 clean:
-	rm -f sprout
+	rm -rf sprout .build
