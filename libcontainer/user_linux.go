@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -19,6 +18,11 @@ import (
 
 // setUser switches to process.user, keeping the capabilities the config
 // asks for across the uid change.
+//
+// The ids change for the calling thread only, as the capabilities do (and
+// as in runc): this locked thread is the one that execs the process, and
+// execve ends the others. The all-threads variants of package syscall stop
+// every thread of the runtime for each call.
 func setUser(u specs.User) error {
 	gids := make([]int, 0, len(u.AdditionalGids))
 	for _, g := range u.AdditionalGids {
@@ -26,21 +30,29 @@ func setUser(u specs.User) error {
 	}
 	// With setgroups denied (an unprivileged user namespace) only an empty
 	// request can be honoured, and it already is.
-	if err := syscall.Setgroups(gids); err != nil && (len(gids) > 0 || !errors.Is(err, unix.EPERM)) {
+	if err := unix.Setgroups(gids); err != nil && (len(gids) > 0 || !errors.Is(err, unix.EPERM)) {
 		return fmt.Errorf("process.user.additionalGids: %w", err)
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("keep capabilities: %w", err)
 	}
-	// The syscall package applies these to every thread of the process.
-	if err := syscall.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+	if err := threadSetres(unix.SYS_SETRESGID, u.GID); err != nil {
 		return fmt.Errorf("process.user.gid %d: %w", u.GID, err)
 	}
-	if err := syscall.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+	if err := threadSetres(unix.SYS_SETRESUID, u.UID); err != nil {
 		return fmt.Errorf("process.user.uid %d: %w", u.UID, err)
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("keep capabilities: %w", err)
+	}
+	return nil
+}
+
+// threadSetres sets the real, effective and saved id of the calling thread
+// with setresuid or setresgid.
+func threadSetres(trap uintptr, id uint32) error {
+	if _, _, e := unix.RawSyscall(trap, uintptr(id), uintptr(id), uintptr(id)); e != 0 {
+		return e
 	}
 	return nil
 }
