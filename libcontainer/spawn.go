@@ -46,7 +46,9 @@ func spawnInit(o spawnOpts) (cmd *exec.Cmd, sync, cfgW *os.File, err error) {
 	for i := 0; i < o.preserveFds; i++ {
 		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
 	}
-	var env []string
+	// The init runs on one locked thread with no goroutines of its own: a
+	// second P would only cost it memory. Nothing it starts inherits this.
+	env := []string{"GOMAXPROCS=1"}
 	pass := func(name string, f *os.File) {
 		env = append(env, name+"="+strconv.Itoa(3+len(extra)))
 		extra = append(extra, f)
