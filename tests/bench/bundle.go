@@ -117,3 +117,28 @@ func writeConfig(dir, specTool string) error {
 	}
 	return nil
 }
+
+// writeLongBundle writes a bundle in dir whose container runs until it is
+// killed, sharing base's read-only rootfs, for the exec and many scenarios.
+func writeLongBundle(dir, base string) error {
+	data, err := os.ReadFile(filepath.Join(base, "config.json"))
+	if err != nil {
+		return fmt.Errorf("read base config: %w", err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("parse base config: %w", err)
+	}
+	s.Root = &specs.Root{Path: filepath.Join(base, "rootfs"), Readonly: true}
+	s.Process.Args = []string{"/bin/sleep", "1000000"}
+	if data, err = json.MarshalIndent(&s, "", "\t"); err != nil {
+		return fmt.Errorf("encode long-running config: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create bundle %s: %w", dir, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+		return fmt.Errorf("write long-running config: %w", err)
+	}
+	return nil
+}

@@ -24,12 +24,17 @@ import (
 )
 
 type config struct {
-	n        int
-	warmup   int
-	runtimes string
-	binaries map[string]*string
-	busybox  string
-	timeout  time.Duration
+	n         int
+	warmup    int
+	execN     int
+	many      int
+	parallel  int
+	scale     string
+	scenarios string
+	runtimes  string
+	binaries  map[string]*string
+	busybox   string
+	timeout   time.Duration
 }
 
 // Runtime names as -runtimes accepts them; sprout is mandatory because every
@@ -44,6 +49,11 @@ func main() {
 	cfg := config{binaries: map[string]*string{}}
 	flag.IntVar(&cfg.n, "n", 50, "measured cycles per runtime")
 	flag.IntVar(&cfg.warmup, "warmup", 3, "uncounted warm-up cycles per runtime")
+	flag.IntVar(&cfg.execN, "exec-n", 0, "measured execs per runtime in the exec scenario (default -n)")
+	flag.IntVar(&cfg.many, "many", 100, "containers per runtime in the many scenario")
+	flag.IntVar(&cfg.parallel, "parallel", 10, "commands in flight at once in the many scenario")
+	flag.StringVar(&cfg.scale, "scale", "10,100,500", "container counts sprout's per-container cost is measured at")
+	flag.StringVar(&cfg.scenarios, "scenarios", "cycle,exec,many", "scenarios to run, comma-separated")
 	flag.StringVar(&cfg.runtimes, "runtimes", "sprout,runc,crun", "comma-separated runtimes to run; sprout is required")
 	cfg.binaries[nameSprout] = flag.String("sprout", "./sprout", "sprout binary")
 	cfg.binaries[nameRunc] = flag.String("runc", "/usr/sbin/runc", "runc binary; also generates config.json")
@@ -132,7 +142,57 @@ func run(cfg config) error {
 		stop.Store(true)
 	}()
 
-	fmt.Printf("%d cycles (+%d warm-up) of create+start+wait+delete of /bin/true per runtime, order rotating:", cfg.n, cfg.warmup)
+	want, err := parseScenarios(cfg.scenarios)
+	if err != nil {
+		return err
+	}
+	// Process start cost differs between machines of this kind by about 4x;
+	// these figures, printed beside every result, tell which kind this is.
+	vers := versionTimes(rts)
+	printVersionTimes(os.Stdout, rts, vers)
+	interrupted := func() error {
+		if stop.Load() {
+			return errors.New("interrupted")
+		}
+		return nil
+	}
+	if want[scenarioCycle] {
+		if err := runCycles(cfg, rts, base, bundle, interrupted); err != nil {
+			return err
+		}
+		report(os.Stdout, rts)
+	}
+	long := filepath.Join(base, "bundle-sleep")
+	if want[scenarioExec] || want[scenarioMany] {
+		if err := writeLongBundle(long, bundle); err != nil {
+			return err
+		}
+	}
+	if want[scenarioExec] {
+		n := cfg.execN
+		if n == 0 {
+			n = cfg.n
+		}
+		ex, err := runExec(rts, base, long, n, cfg.warmup, cfg.timeout, interrupted)
+		if err != nil {
+			return err
+		}
+		reportExec(os.Stdout, rts, ex)
+	}
+	if want[scenarioMany] {
+		mr, err := runMany(cfg, rts, long, interrupted)
+		if err != nil {
+			return err
+		}
+		reportMany(os.Stdout, cfg, mr)
+	}
+	printVersionTimes(os.Stdout, rts, vers)
+	return nil
+}
+
+// runCycles runs the lifecycle scenario, interleaved, the order rotating.
+func runCycles(cfg config, rts []*runtime, base, bundle string, interrupted func() error) error {
+	fmt.Printf("\n%d cycles (+%d warm-up) of create+start+wait+delete of /bin/true per runtime, order rotating:", cfg.n, cfg.warmup)
 	for _, rt := range rts {
 		fmt.Printf(" %s", rt.name)
 	}
@@ -148,11 +208,10 @@ func run(cfg config) error {
 				rt.results = append(rt.results, res)
 			}
 		}
-		if stop.Load() {
-			return errors.New("interrupted")
+		if err := interrupted(); err != nil {
+			return err
 		}
 	}
-	report(os.Stdout, rts)
 	return nil
 }
 
@@ -199,19 +258,24 @@ func selectRuntimes(cfg config) ([]*runtime, error) {
 
 func (rt *runtime) cycle(base, bundle string, i int, timeout time.Duration) (cycleResult, error) {
 	id := fmt.Sprintf("sprout-bench-%d-%s-%d", os.Getpid(), rt.name, i)
-	res, err := rt.runner.cycle(cycleRequest{
-		Binary:  rt.binary,
-		Global:  rt.global,
+	return rt.do(fmt.Sprintf("cycle %d", i), cycleRequest{
+		Op:      opCycle,
 		Bundle:  bundle,
 		ID:      id,
 		PidFile: filepath.Join(base, rt.name, id+".pid"),
 		Timeout: timeout,
 	})
+}
+
+// do sends one request to the runtime's runner; what names it in errors.
+func (rt *runtime) do(what string, req cycleRequest) (cycleResult, error) {
+	req.Binary, req.Global = rt.binary, rt.global
+	res, err := rt.runner.cycle(req)
 	if err != nil {
-		return res, fmt.Errorf("%s cycle %d: %w", rt.name, i, err)
+		return res, fmt.Errorf("%s %s: %w", rt.name, what, err)
 	}
 	if res.Err != "" {
-		return res, fmt.Errorf("%s cycle %d: %s", rt.name, i, res.Err)
+		return res, fmt.Errorf("%s %s: %s", rt.name, what, res.Err)
 	}
 	return res, nil
 }

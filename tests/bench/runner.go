@@ -38,11 +38,12 @@ const (
 	roleCreate    = "create"
 	roleStart     = "start"
 	roleDelete    = "delete"
+	roleExec      = "exec"
 	roleContainer = "container"
 	roleOther     = "other"
 )
 
-var roles = []string{roleCreate, roleStart, roleDelete, roleContainer, roleOther}
+var roles = []string{roleCreate, roleStart, roleDelete, roleExec, roleContainer, roleOther}
 
 // Timed phases of a cycle, in order.
 const (
@@ -55,21 +56,36 @@ const (
 
 var phaseNames = [numPhases]string{"create", "start", "wait", "delete"}
 
-// cycleRequest asks a runner for one create+start+wait+delete cycle.
+// Operations a runner serves: opCycle is the lifecycle cycle; the others
+// make up the exec and many-containers scenarios (runner_scenarios.go).
+const (
+	opCycle    = ""
+	opUp       = "up"       // create+start of a long-running container
+	opExec     = "exec"     // exec /bin/true into it, timed
+	opTeardown = "teardown" // delete --force of it
+	opMany     = "many"     // Count containers up and down, Parallel at a time
+)
+
+// cycleRequest asks a runner for one operation.
 type cycleRequest struct {
-	Binary  string
-	Global  []string // flags placed before every subcommand
-	Bundle  string
-	ID      string
-	PidFile string
-	Timeout time.Duration // per command, and for the container to exit
+	Op       string
+	Binary   string
+	Global   []string // flags placed before every subcommand
+	Bundle   string
+	ID       string
+	PidFile  string
+	Pid      int           // opTeardown: the container process opUp reported
+	Timeout  time.Duration // per command, and for the container to exit
+	Count    int           // opMany: containers, IDs ID-0 .. ID-(Count-1)
+	Parallel int           // opMany: commands in flight at once
 }
 
-// cycleResult is what a runner measured for one cycle.
+// cycleResult is what a runner measured for one operation.
 type cycleResult struct {
 	Total  time.Duration
 	Phases [numPhases]time.Duration
 	MaxRSS map[string]int64 // KiB, by role
+	Pid    int              // opUp: the container process
 	Err    string
 }
 
@@ -190,15 +206,38 @@ func (d *driver) newCycle(req cycleRequest) *cycle {
 
 func (d *driver) cycle(req cycleRequest) cycleResult {
 	c := d.newCycle(req)
-	err := c.run()
+	var err error
+	switch req.Op {
+	case opCycle:
+		err = c.run()
+	case opUp:
+		err = c.up()
+	case opExec:
+		err = c.exec()
+	case opTeardown:
+		err = c.teardown()
+	case opMany:
+		err = c.many()
+	default:
+		err = fmt.Errorf("unknown operation %q", req.Op)
+	}
 	if err != nil {
 		c.abort()
 	}
 	if c.cwatch != nil {
 		c.cwatch.stop()
 	}
-	if serr := c.sweep(); serr != nil && err == nil {
-		err = serr
+	// Long-running containers of the exec scenario stay between requests,
+	// so only the other operations must leave nothing running.
+	switch req.Op {
+	case opUp, opExec, opTeardown:
+		if _, serr := c.reapExited(); serr != nil && err == nil {
+			err = serr
+		}
+	default:
+		if serr := c.sweep(); serr != nil && err == nil {
+			err = serr
+		}
 	}
 	if err != nil {
 		c.res.Err = err.Error()
@@ -235,6 +274,22 @@ func (c *cycle) run() error {
 // findContainer reads the container's pid from the pid file that create
 // wrote and arms a watchdog on it.
 func (c *cycle) findContainer() error {
+	if err := c.readPidFile(); err != nil {
+		return err
+	}
+	if ws, gone := c.reaped[c.cpid]; gone {
+		return fmt.Errorf("container process %d exited before start: %s", c.cpid, describe(ws))
+	}
+	w, err := newWatchdog(c.cpid, c.req.Timeout)
+	if err != nil {
+		return fmt.Errorf("container process %d: %w", c.cpid, err)
+	}
+	c.cwatch = w
+	return nil
+}
+
+// readPidFile reads the container's pid from the pid file create wrote.
+func (c *cycle) readPidFile() error {
 	data, err := os.ReadFile(c.req.PidFile)
 	if err != nil {
 		return fmt.Errorf("create --pid-file: %w", err)
@@ -247,14 +302,6 @@ func (c *cycle) findContainer() error {
 		return fmt.Errorf("create --pid-file %s: bad pid %q", c.req.PidFile, data)
 	}
 	c.cpid = pid
-	if ws, gone := c.reaped[pid]; gone {
-		return fmt.Errorf("container process %d exited before start: %s", pid, describe(ws))
-	}
-	w, err := newWatchdog(pid, c.req.Timeout)
-	if err != nil {
-		return fmt.Errorf("container process %d: %w", pid, err)
-	}
-	c.cwatch = w
 	return nil
 }
 

@@ -60,6 +60,8 @@ func TestMain(m *testing.M) {
 	case "nap":
 		time.Sleep(napTime)
 		os.Exit(0)
+	case "quick":
+		os.Exit(0)
 	case "hang":
 		time.Sleep(time.Hour)
 	case "fail":
@@ -176,5 +178,35 @@ func TestContainerOfAnotherParentIsAwaited(t *testing.T) {
 	// Exited means a zombie at most, whose state the keeper is about to reap.
 	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cpid)); err == nil && !strings.Contains(string(data), ") Z ") {
 		t.Errorf("container process %d still running: %s", c.cpid, data)
+	}
+}
+
+func TestManyStopsAtFirstFailureAndStillDeletes(t *testing.T) {
+	c := helperCycle(t, "fail", 30*time.Second)
+	c.req.Count, c.req.Parallel, c.req.ID = 3, 2, "x"
+	err := c.many()
+	if err == nil || !strings.Contains(err.Error(), "helper failing on purpose") || !strings.Contains(err.Error(), "create") {
+		t.Fatalf("many = %v, want the first create's failure with its stderr", err)
+	}
+	if alive, err := c.reapExited(); err != nil || alive {
+		t.Errorf("after many: children alive = %v (%v), want none", alive, err)
+	}
+}
+
+func TestTeardownWaitsForTheContainer(t *testing.T) {
+	c := helperCycle(t, "", 30*time.Second)
+	nap := exec.Command(os.Args[0])
+	nap.Env = append(os.Environ(), helperEnv+"=nap")
+	if err := nap.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The "delete" exits at once, before the container's nap ends.
+	c.req.Pid = nap.Process.Pid
+	c.d.env = append(os.Environ(), helperEnv+"=quick")
+	if err := c.teardown(); err != nil {
+		t.Fatal(err)
+	}
+	if ws, ok := c.reaped[nap.Process.Pid]; !ok || !ws.Exited() || ws.ExitStatus() != 0 {
+		t.Errorf("container process %d: reaped %v (%s), want reaped after its nap", nap.Process.Pid, ok, describe(ws))
 	}
 }

@@ -11,9 +11,15 @@ import (
 
 // Targets sprout is held to.
 const (
-	maxRatioCrun = 0.9 // sprout median / crun median
-	maxRatioRunc = 0.3 // sprout median / runc median
-	maxRatioRSS  = 0.5 // sprout peak RSS / runc peak RSS
+	maxRatioCrun     = 0.9 // sprout median / crun median, cycle
+	maxRatioRSS      = 0.6 // sprout peak RSS / runc peak RSS, any process
+	maxExecRatioCrun = 0.9 // sprout exec median / crun's
+	maxExecRatioRunc = 0.5 // sprout exec median / runc's
+	maxManyRatioCrun = 0.9 // sprout wall time for -many containers / crun's
+	// Cost per container at the largest -scale count over the smallest:
+	// flat, give or take the machine's noise, means no scan of the state
+	// root or the cgroup tree per command.
+	maxScaleGrowth = 1.3
 )
 
 // median of samples; the mean of the middle two for an even count.
@@ -113,8 +119,67 @@ func report(w io.Writer, rts []*runtime) {
 	runc, haveRunc := sums[nameRunc]
 	crun, haveCrun := sums[nameCrun]
 	target(w, "sprout/crun median", haveCrun, nameCrun, ratio(float64(sp.median), float64(crun.median)), maxRatioCrun)
-	target(w, "sprout/runc median", haveRunc, nameRunc, ratio(float64(sp.median), float64(runc.median)), maxRatioRunc)
+	info(w, "sprout/runc median", haveRunc, ratio(float64(sp.median), float64(runc.median)))
 	target(w, "sprout/runc peak RSS", haveRunc, nameRunc, ratio(float64(sp.peakRSS), float64(runc.peakRSS)), maxRatioRSS)
+}
+
+// reportExec prints the exec scenario: medians, the exec command's peak
+// RSS, and the targets.
+func reportExec(w io.Writer, rts []*runtime, results map[string][]cycleResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "runtime	exec median ms	p90 ms	peak RSS KiB	")
+	meds := map[string]time.Duration{}
+	for _, rt := range rts {
+		s := summarize(results[rt.name])
+		meds[rt.name] = s.median
+		fmt.Fprintf(tw, "%s	%s	%s	%d	\n", rt.name, ms(s.median), ms(s.p90), s.peakRSS)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	crun, haveCrun := meds[nameCrun]
+	runc, haveRunc := meds[nameRunc]
+	target(w, "sprout/crun exec", haveCrun, nameCrun, ratio(float64(meds[nameSprout]), float64(crun)), maxExecRatioCrun)
+	target(w, "sprout/runc exec", haveRunc, nameRunc, ratio(float64(meds[nameSprout]), float64(runc)), maxExecRatioRunc)
+}
+
+// reportMany prints the many scenario: wall time up and down per runtime,
+// sprout's cost per container at each count, and the targets.
+func reportMany(w io.Writer, cfg config, results []manyResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "runtime	containers	up ms	down ms	total ms	ms per container	")
+	walls := map[string]time.Duration{}
+	var scale []manyResult
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s	%d	%s	%s	%s	%.2f	\n", r.runtime, r.count, ms(r.res.Phases[phaseCreate]),
+			ms(r.res.Phases[phaseDelete]), ms(r.res.Total), perContainer(r))
+		if r.scale {
+			scale = append(scale, r)
+		} else {
+			walls[r.runtime] = r.res.Total
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	crun, haveCrun := walls[nameCrun]
+	target(w, fmt.Sprintf("sprout/crun %d at once", cfg.many), haveCrun, nameCrun,
+		ratio(float64(walls[nameSprout]), float64(crun)), maxManyRatioCrun)
+	if len(scale) >= 2 {
+		small, large := scale[0], scale[0]
+		for _, r := range scale {
+			if r.count < small.count {
+				small = r
+			}
+			if r.count > large.count {
+				large = r
+			}
+		}
+		target(w, fmt.Sprintf("sprout per container %d/%d", large.count, small.count), true, "",
+			ratio(perContainer(large), perContainer(small)), maxScaleGrowth)
+	}
+}
+
+func perContainer(r manyResult) float64 {
+	return float64(r.res.Total) / float64(time.Millisecond) / float64(r.count)
 }
 
 func ratio(a, b float64) float64 {
@@ -122,6 +187,13 @@ func ratio(a, b float64) float64 {
 		return math.Inf(1)
 	}
 	return a / b
+}
+
+// info prints a ratio that has no target.
+func info(w io.Writer, what string, have bool, got float64) {
+	if have {
+		fmt.Fprintf(w, "%-22s %5.2f\n", what, got)
+	}
 }
 
 func target(w io.Writer, what string, have bool, other string, got, limit float64) {

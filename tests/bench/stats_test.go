@@ -37,3 +37,20 @@ func TestMedianAndPercentile(t *testing.T) {
 		}
 	}
 }
+
+func TestParseScaleAndScenarios(t *testing.T) {
+	if got, err := parseScale("10, 100,500"); err != nil || len(got) != 3 || got[2] != 500 {
+		t.Errorf("parseScale = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "0", "10,x", "-5"} {
+		if _, err := parseScale(bad); err == nil {
+			t.Errorf("parseScale(%q) accepted", bad)
+		}
+	}
+	if got, err := parseScenarios("cycle,many"); err != nil || !got[scenarioCycle] || got[scenarioExec] || !got[scenarioMany] {
+		t.Errorf("parseScenarios = %v, %v", got, err)
+	}
+	if _, err := parseScenarios("cycle,fork"); err == nil {
+		t.Error("parseScenarios accepted an unknown scenario")
+	}
+}
