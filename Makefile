@@ -13,6 +13,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -linkmode e
 MUSLSECCOMP := $(CURDIR)/.build/libseccomp-musl
 # urfave_cli_no_docs drops the markdown/man generators and their init cost.
 TAGS    := urfave_cli_no_docs netgo osusergo
+STATICCHECK := v0.8.2
 PKGS    := busybox-static libseccomp-dev pkg-config musl-tools gperf dpkg-dev runc crun
 
 .PHONY: all sprout deps demo test unit integration vm conformance engines bench lint clean
@@ -34,6 +35,7 @@ demo: sprout
 lint: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 
 unit: sprout
 	$(GO) test -count=1 ./spec/ ./capabilities/ ./seccomp/ ./cgroups/ ./libcontainer/...

@@ -211,6 +211,7 @@ func (p *parent) start() error {
 		ID: p.c.state.ID, Bundle: p.c.state.Bundle, Rootfs: p.c.state.Rootfs, Spec: s,
 		NoPivot: p.opts.NoPivot, NoNewKeyring: p.opts.NoNewKeyring, PreserveFds: p.opts.PreserveFds,
 		Console: p.opts.ConsoleSocket != nil, CgroupPaths: p.c.state.CgroupPaths, CgroupMode: cgroups.DetectMode(),
+		//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it
 		ParentHooks: s.Hooks != nil && (len(s.Hooks.Prestart) > 0 || len(s.Hooks.CreateRuntime) > 0),
 	}
 	if err := sendInitConfig(cfgW, &cfg); err != nil {
@@ -355,6 +356,7 @@ func (p *parent) waitReady(hooks bool) error {
 			st.Status = specs.StateCreated
 			st.Pid = p.pid
 			reply := syncMsg{Type: "ack"}
+			//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it
 			if err := runHooksStrict(p.spec.Hooks.Prestart, "prestart", st); err != nil {
 				reply = syncMsg{Type: "error", Error: err.Error()}
 			} else if err := runHooksStrict(p.spec.Hooks.CreateRuntime, "createRuntime", st); err != nil {
