@@ -110,6 +110,11 @@ func (ip *initProcess) run() error {
 		}
 	}
 	if s.Hooks != nil && len(s.Hooks.CreateContainer) > 0 {
+		// From the container's root, as in runc: a relative path in a hook
+		// must name a file of the container, never one under the host's /.
+		if err := unix.Fchdir(int(ip.rootfs.root.Fd())); err != nil {
+			return fmt.Errorf("hooks.createContainer: enter the rootfs: %w", err)
+		}
 		st := ip.state(specs.StateCreated)
 		if err := runHooksStrict(s.Hooks.CreateContainer, "createContainer", st); err != nil {
 			return err
@@ -240,11 +245,6 @@ func waitStart(listener *os.File) (*os.File, error) {
 func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 	s := ip.cfg.Spec
 	p := s.Process
-	if !ip.cfg.Exec && s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
-		if err := runHooksStrict(s.Hooks.StartContainer, "startContainer", ip.state(specs.StateCreated)); err != nil {
-			return err
-		}
-	}
 	var filter *seccomp.Filter
 	if s.Linux.Seccomp != nil {
 		f, err := seccomp.Compile(s.Linux.Seccomp)
@@ -281,6 +281,19 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 			return err
 		}
 	}
+	// As root first, as runc does: the runtime may reach a cwd that the
+	// process's user cannot, and the user one that root cannot (a
+	// root-squashed volume), so a refusal is retried once the user is set.
+	cwdLater := false
+	if err := unix.Chdir(p.Cwd); err != nil {
+		if !errors.Is(err, unix.EACCES) && !errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("process.cwd %q: %w", p.Cwd, err)
+		}
+		cwdLater = true
+	}
+	if err := chownStdio(p.User.UID); err != nil {
+		return err
+	}
 	if err := caps.DropBounding(); err != nil {
 		return fmt.Errorf("process.capabilities.bounding: %w", err)
 	}
@@ -298,8 +311,10 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 	if p.User.Umask != nil {
 		unix.Umask(int(*p.User.Umask))
 	}
-	if err := unix.Chdir(p.Cwd); err != nil {
-		return fmt.Errorf("process.cwd %q: %w", p.Cwd, err)
+	if cwdLater {
+		if err := unix.Chdir(p.Cwd); err != nil {
+			return fmt.Errorf("process.cwd %q: %w", p.Cwd, err)
+		}
 	}
 	if err := applyLSM(p, spec.LSMEnabled("apparmor"), spec.LSMEnabled("selinux")); err != nil {
 		return err
@@ -308,6 +323,13 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 		// As late as possible, so a profile that blocks what the init
 		// needs cannot break it: only the fd hand-over and execve follow.
 		if err := loadSeccomp(); err != nil {
+			return err
+		}
+	}
+	// Last, as in runc: the hooks run as the process will, with its user,
+	// capabilities and seccomp filter.
+	if !ip.cfg.Exec && s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
+		if err := runHooksStrict(s.Hooks.StartContainer, "startContainer", ip.state(specs.StateCreated)); err != nil {
 			return err
 		}
 	}

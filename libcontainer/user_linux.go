@@ -114,3 +114,33 @@ func checkExecutable(p string) error {
 	}
 	return nil
 }
+
+// chownStdio gives the process's stdio to its user, as runc does: the pty
+// the init made, or a pipe of the caller, belongs to root otherwise, and a
+// process that reopens /dev/stdout as another user could not. Only the
+// owner changes (devpts may fix the group, tty); /dev/null is left alone,
+// and so is a file whose owner cannot be changed from here (not mapped in
+// the user namespace, on a read-only filesystem).
+func chownStdio(uid uint32) error {
+	var null unix.Stat_t
+	if err := unix.Stat("/dev/null", &null); err != nil {
+		return fmt.Errorf("stat /dev/null: %w", err)
+	}
+	for fd := 0; fd < 3; fd++ {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			if errors.Is(err, unix.EBADF) {
+				continue
+			}
+			return fmt.Errorf("stdio fd %d: %w", fd, err)
+		}
+		if st.Uid == uid || (st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == null.Rdev) {
+			continue
+		}
+		err := unix.Fchown(fd, int(uid), -1)
+		if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EROFS) {
+			return fmt.Errorf("process.user.uid %d: give it stdio fd %d: %w", uid, fd, err)
+		}
+	}
+	return nil
+}
