@@ -229,10 +229,9 @@ func (p *parent) start() error {
 	// The limits apply once the init, runtime code, is set up and before
 	// anything of the container's runs, as in runc: a pids.limit of 1 must
 	// not starve the init of threads.
-	if s.Linux.Resources != nil {
-		if err := p.cg.Set(withDefaultDevices(s)); err != nil {
-			return fmt.Errorf("linux.resources: %w", err)
-		}
+	// Even without linux.resources: the device rules always apply.
+	if err := p.cg.Set(withDefaultDevices(s)); err != nil {
+		return fmt.Errorf("linux.resources: %w", err)
 	}
 	return nil
 }
