@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sprout-runtime/sprout/capabilities"
+	"github.com/sprout-runtime/sprout/libcontainer"
 	"github.com/sprout-runtime/sprout/seccomp"
 	"github.com/sprout-runtime/sprout/spec"
 )
@@ -35,6 +36,7 @@ var featuresCommand = &cli.Command{
 func sproutFeatures() *features.Features {
 	yes, no := true, false
 	maj, min, micro := libseccomp.GetLibraryVersion()
+	mpolModes, mpolFlags := libcontainer.MemoryPolicyNames()
 	return &features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: specs.Version,
@@ -52,6 +54,7 @@ func sproutFeatures() *features.Features {
 			Apparmor:     &features.Apparmor{Enabled: &no},
 			Selinux:      &features.Selinux{Enabled: &no},
 			IntelRdt:     &features.IntelRdt{Enabled: &no},
+			MemoryPolicy: &features.MemoryPolicy{Modes: mpolModes, Flags: mpolFlags},
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: &no},
 			},

@@ -87,6 +87,10 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	defer sync.Close()
 	defer cfgW.Close()
 	pp := &parent{c: c, spec: &s, stage: cmd, sync: sync}
+	if err := setInitialAffinity(cmd.Process.Pid, p); err != nil {
+		pp.abort()
+		return 0, err
+	}
 	if _, err := sync.Write(buildBootstrap(namespaces, nil, cgPaths)); err != nil {
 		pp.abort()
 		return 0, fmt.Errorf("send bootstrap to exec init: %w", err)
@@ -158,6 +162,9 @@ func validateExec(s *specs.Spec) error {
 	}
 	if s.Process.SelinuxLabel != "" && !spec.LSMEnabled("selinux") {
 		return errors.New("process.selinuxLabel: SELinux is not enabled on this host")
+	}
+	if err := validateProcAttrs(s); err != nil {
+		return err
 	}
 	_, warnings, err := capabilities.Parse(s.Process.Capabilities)
 	for _, w := range warnings {

@@ -294,6 +294,9 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 	if err := chownStdio(p.User.UID); err != nil {
 		return err
 	}
+	if err := setSchedAndPolicies(s); err != nil {
+		return err
+	}
 	if err := caps.DropBounding(); err != nil {
 		return fmt.Errorf("process.capabilities.bounding: %w", err)
 	}
@@ -326,6 +329,9 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 			return err
 		}
 	}
+	if err := setPersonality(s.Linux); err != nil {
+		return err
+	}
 	// Last, as in runc: the hooks run as the process will, with its user,
 	// capabilities and seccomp filter.
 	if !ip.cfg.Exec && s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
@@ -336,6 +342,12 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 	env := p.Env
 	if !hasEnv(env, "HOME") {
 		env = append(env, "HOME="+homeDir(p.User.UID))
+	}
+	// The spec leaves the container's own init out of execCPUAffinity.
+	if ip.cfg.Exec {
+		if err := setFinalAffinity(p); err != nil {
+			return err
+		}
 	}
 	err := unix.Exec(argv0, p.Args, env)
 	return fmt.Errorf("exec %s: %w", argv0, err)

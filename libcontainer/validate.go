@@ -22,6 +22,9 @@ func validateSpec(s *specs.Spec) error {
 	for _, w := range warnings {
 		warn("%s", w)
 	}
+	if err := validateProcAttrs(s); err != nil {
+		return err
+	}
 	if s.Linux.Seccomp != nil {
 		if err := seccomp.Validate(s.Linux.Seccomp); err != nil {
 			return err

@@ -209,6 +209,25 @@ func TestFeatures(t *testing.T) {
 		}
 	})
 
+	t.Run("memoryPolicy", func(t *testing.T) {
+		mp := f.Linux.MemoryPolicy
+		if mp == nil || len(mp.Modes) != 7 || len(mp.Flags) != 3 {
+			t.Fatalf("memoryPolicy %+v: want the 7 modes and 3 flags of config-linux.md", mp)
+		}
+		// Each mode reported is accepted and reaches the kernel: node 0
+		// exists on every host.
+		for _, m := range mp.Modes {
+			b := newBundle(t, "true")
+			b.spec.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MemoryPolicyModeType(m), Nodes: "0"}
+			if m == string(specs.MpolDefault) || m == string(specs.MpolLocal) {
+				b.spec.Linux.MemoryPolicy.Nodes = ""
+			}
+			if res := r.run(b, "mpol"); res.code != 0 && !strings.Contains(res.stderr, "invalid argument") {
+				t.Errorf("memoryPolicy mode %s: exit %d, %q", m, res.code, res.stderr)
+			}
+		}
+	})
+
 	t.Run("annotations", func(t *testing.T) {
 		out := r.must("--version")
 		v := f.Annotations["com.github.sprout-runtime.sprout.version"]
