@@ -35,7 +35,7 @@ var execCommand = &cli.Command{
 		&cli.StringFlag{Name: "process-label", Usage: "SELinux label"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds from 3 on to the process"},
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even into a paused container"},
-		&cli.StringFlag{Name: "cgroup", Usage: "sub-cgroup of the container to run the process in"},
+		&cli.StringSliceFlag{Name: "cgroup", Usage: "sub-cgroup of the container to run the process in: [controller[,controller...]:]path, repeatable"},
 	},
 	Action: func(c *cli.Context) error {
 		id, err := containerID(c)
@@ -54,10 +54,14 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		sub, err := subCgroups(c.StringSlice("cgroup"))
+		if err != nil {
+			return err
+		}
 		detach := c.Bool("detach")
 		opts := libcontainer.ExecOptions{
 			Process: p, PidFile: c.String("pid-file"), PreserveFds: c.Int("preserve-fds"),
-			IgnorePaused: c.Bool("ignore-paused"), Cgroup: c.String("cgroup"),
+			IgnorePaused: c.Bool("ignore-paused"), SubCgroups: sub,
 		}
 		var console *os.File
 		if path := c.String("console-socket"); path != "" {
@@ -177,4 +181,36 @@ func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
 		p.SelinuxLabel = v
 	}
 	return &p, nil
+}
+
+// subCgroups reads runc's --cgroup values: "path" for every hierarchy
+// (alone only), or "controller[,controller...]:path" for those controllers.
+func subCgroups(args []string) (map[string]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	sub := make(map[string]string, len(args))
+	for _, a := range args {
+		ctrls, path, found := strings.Cut(a, ":")
+		if !found {
+			if len(args) > 1 {
+				return nil, fmt.Errorf("--cgroup %q: a path without controller: prefix must be the only --cgroup", a)
+			}
+			sub[""] = a
+			continue
+		}
+		if strings.Contains(path, ":") {
+			return nil, fmt.Errorf("--cgroup %q: want [controller[,controller...]:]path", a)
+		}
+		for _, ctrl := range strings.Split(ctrls, ",") {
+			if ctrl == "" {
+				return nil, fmt.Errorf("--cgroup %q: empty controller name", a)
+			}
+			if _, dup := sub[ctrl]; dup {
+				return nil, fmt.Errorf("--cgroup: controller %s given more than once", ctrl)
+			}
+			sub[ctrl] = path
+		}
+	}
+	return sub, nil
 }

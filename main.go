@@ -57,6 +57,9 @@ func newApp() *cli.App {
 		Version:              version,
 		EnableBashCompletion: false,
 		HideHelpCommand:      true,
+		// As runc's: a repeated flag gives one value per use, and a comma
+		// belongs to the value (exec --cgroup cpu,cpuacct:path, -e A=1,2).
+		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "root", Value: "/run/sprout", Usage: "directory for container state"},
 			&cli.StringFlag{Name: "log", Usage: "log file (default: stderr only)"},

@@ -21,8 +21,12 @@ type ExecOptions struct {
 	PidFile       string
 	PreserveFds   int
 	IgnorePaused  bool
-	// Cgroup is a sub-cgroup of the container's to put the process in.
-	Cgroup                string
+	// SubCgroups puts the process in sub-cgroups of the container's, by
+	// hierarchy: a v1 controller name ("name=systemd" for a named
+	// hierarchy, "" for cgroup v2), or "" alone for all of them. A path is
+	// taken below the container's cgroup, absolute or not: "/" is the
+	// container's cgroup itself.
+	SubCgroups            map[string]string
 	Stdin, Stdout, Stderr *os.File
 }
 
@@ -63,18 +67,9 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	cgPaths := c.state.CgroupPaths
-	if opts.Cgroup != "" {
-		if filepath.IsAbs(opts.Cgroup) || !filepath.IsLocal(opts.Cgroup) {
-			return 0, fmt.Errorf("--cgroup %q: must be a path below the container's cgroup", opts.Cgroup)
-		}
-		cgPaths = map[string]string{}
-		for k, v := range c.state.CgroupPaths {
-			cgPaths[k] = filepath.Join(v, opts.Cgroup)
-			if _, err := os.Stat(cgPaths[k]); err != nil {
-				return 0, fmt.Errorf("--cgroup %q: %w", opts.Cgroup, err)
-			}
-		}
+	cgPaths, err := subCgroupPaths(c.state.CgroupPaths, opts.SubCgroups)
+	if err != nil {
+		return 0, err
 	}
 
 	cmd, sync, cfgW, err := spawnInit(spawnOpts{
@@ -119,6 +114,54 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		}
 	}
 	return pp.pid, nil
+}
+
+// subCgroupPaths resolves ExecOptions.SubCgroups against the container's
+// cgroup directories. A controller names its hierarchy, so every
+// controller co-mounted with it (cpu,cpuacct) moves along; a hierarchy not
+// named stays in the container's cgroup.
+func subCgroupPaths(base, sub map[string]string) (map[string]string, error) {
+	if len(sub) == 0 {
+		return base, nil
+	}
+	byDir := map[string]string{}
+	for ctrl, path := range sub {
+		if ctrl == "" && len(sub) == 1 {
+			continue
+		}
+		dir, ok := base[ctrl]
+		if !ok {
+			return nil, fmt.Errorf("--cgroup %s:%s: the container has no %s cgroup", ctrl, path, ctrl)
+		}
+		if prev, dup := byDir[dir]; dup && prev != path {
+			return nil, fmt.Errorf("--cgroup %s:%s: its hierarchy is given another path, %s", ctrl, path, prev)
+		}
+		byDir[dir] = path
+	}
+	all, hasAll := sub[""]
+	if len(sub) > 1 {
+		hasAll = false
+	}
+	out := make(map[string]string, len(base))
+	for ctrl, dir := range base {
+		path, ok := byDir[dir]
+		if hasAll {
+			path, ok = all, true
+		}
+		if !ok {
+			out[ctrl] = dir
+			continue
+		}
+		target := filepath.Join(dir, path)
+		if rel, err := filepath.Rel(dir, target); err != nil || !filepath.IsLocal(rel) {
+			return nil, fmt.Errorf("--cgroup %q: must be a path below the container's cgroup", path)
+		}
+		if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("--cgroup %q: no such sub-cgroup %s", path, target)
+		}
+		out[ctrl] = target
+	}
+	return out, nil
 }
 
 // namespacesToJoin lists the init's namespaces that differ from ours:
