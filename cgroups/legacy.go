@@ -133,12 +133,8 @@ func (m *legacyManager) Apply(pid int) (err error) {
 			return fmt.Errorf("create cgroup: %w", err)
 		}
 		if dir == cpuset {
-			// A new v1 cpuset has no cpus nor mems, and a cgroup without them
-			// refuses tasks: give each new level its parent's.
-			for _, d := range c {
-				if err := inheritCpuset(d); err != nil {
-					return err
-				}
+			if err := fillCpuset(dir); err != nil {
+				return err
 			}
 		}
 		if pid > 0 {
@@ -148,6 +144,23 @@ func (m *legacyManager) Apply(pid int) (err error) {
 		}
 	}
 	return nil
+}
+
+// fillCpuset gives dir and each of its ancestors below the hierarchy's
+// root, top down, its parent's cpus and mems where its own are empty, as
+// runc does: a new v1 cpuset has none, a cgroup without them refuses tasks,
+// and the container's parent may be such a cgroup too.
+func fillCpuset(dir string) error {
+	parent := filepath.Dir(dir)
+	var st unix.Statfs_t
+	if err := unix.Statfs(parent, &st); err != nil || st.Type != unix.CGROUP_SUPER_MAGIC {
+		// dir is the root of the hierarchy, which always has both.
+		return nil
+	}
+	if err := fillCpuset(parent); err != nil {
+		return err
+	}
+	return inheritCpuset(dir)
 }
 
 func inheritCpuset(dir string) error {
