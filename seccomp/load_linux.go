@@ -87,6 +87,20 @@ func compile(cfg *specs.LinuxSeccomp) (prog []unix.SockFilter, notify bool, err 
 	if err != nil {
 		return nil, false, err
 	}
+	if needsEnosysStub(cfg) {
+		last, err := lastSyscalls(cfg)
+		if err != nil {
+			return nil, false, err
+		}
+		stub, err := enosysStub(last)
+		if err != nil {
+			return nil, false, err
+		}
+		prog = append(stub, prog...)
+		if len(prog) > bpfMaxInsns {
+			return nil, false, fmt.Errorf("seccomp profile compiles to %d BPF instructions, the kernel accepts at most %d", len(prog), bpfMaxInsns)
+		}
+	}
 	return prog, notify, nil
 }
 

@@ -38,8 +38,11 @@
 //     TSYNC together with a notify rule adds SECCOMP_FILTER_FLAG_TSYNC_ESRCH,
 //     without which the kernel refuses the combination.
 //   - A profile with neither defaultAction nor syscalls disables seccomp.
-//   - No ENOSYS stub is added for syscalls newer than the profile (runc patches
-//     its BPF for that); unlisted syscalls get the default action.
+//   - A syscall numbered above every syscall the profile names (for its
+//     architecture) fails with ENOSYS, not with the default action, unless
+//     that action is allow, log or trace (see enosys.go). Unlike runc, the
+//     native architecture gets this even when the profile lists no
+//     architectures: its filter applies to the native one all the same.
 //   - Load does not set no_new_privs: without it the kernel demands
 //     CAP_SYS_ADMIN, so the caller loads before dropping capabilities.
 package seccomp
