@@ -58,7 +58,7 @@ func sproutFeatures() *features.Features {
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: &no},
 			},
-			NetDevices: &features.NetDevices{Enabled: &no},
+			NetDevices: &features.NetDevices{Enabled: &yes},
 		},
 		Annotations: map[string]string{
 			"com.github.sprout-runtime.sprout.version": version,

@@ -206,6 +206,11 @@ func (p *parent) start() error {
 	if err := p.waitPid(); err != nil {
 		return err
 	}
+	// The init's network namespace exists and it runs nothing of the
+	// bundle's yet: the devices are there before any hook or process.
+	if err := moveNetDevices(p.pid, s.Linux.NetDevices); err != nil {
+		return err
+	}
 
 	cfg := initConfig{
 		ID: p.c.state.ID, Bundle: p.c.state.Bundle, Rootfs: p.c.state.Rootfs, Spec: s,

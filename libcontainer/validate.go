@@ -25,6 +25,9 @@ func validateSpec(s *specs.Spec) error {
 	if err := validateProcAttrs(s); err != nil {
 		return err
 	}
+	if err := validateNetDevices(s); err != nil {
+		return err
+	}
 	if s.Linux.Seccomp != nil {
 		if err := seccomp.Validate(s.Linux.Seccomp); err != nil {
 			return err
