@@ -101,7 +101,7 @@ func moveNetDevices(pid int, devices map[string]specs.LinuxNetDevice) error {
 	if err != nil {
 		return fmt.Errorf("linux.netDevices: netlink in the container's network namespace: %w", err)
 	}
-	defer inside.Delete()
+	defer inside.Close()
 	for _, host := range slices.Sorted(maps.Keys(devices)) {
 		if err := moveNetDevice(host, netDeviceName(host, devices[host]), int(nsFile.Fd()), inside); err != nil {
 			return fmt.Errorf("linux.netDevices[%q]: %w", host, err)
