@@ -120,12 +120,10 @@ func checkExecutable(p string) error {
 // process that reopens /dev/stdout as another user could not. Only the
 // owner changes (devpts may fix the group, tty); /dev/null is left alone,
 // and so is a file whose owner cannot be changed from here (not mapped in
-// the user namespace, on a read-only filesystem).
+// the user namespace, on a read-only filesystem). The null device is told
+// by its number: the container's /dev/null may be missing or anything.
 func chownStdio(uid uint32) error {
-	var null unix.Stat_t
-	if err := unix.Stat("/dev/null", &null); err != nil {
-		return fmt.Errorf("stat /dev/null: %w", err)
-	}
+	null := unix.Mkdev(1, 3)
 	for fd := 0; fd < 3; fd++ {
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil {
@@ -134,7 +132,7 @@ func chownStdio(uid uint32) error {
 			}
 			return fmt.Errorf("stdio fd %d: %w", fd, err)
 		}
-		if st.Uid == uid || (st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == null.Rdev) {
+		if st.Uid == uid || (st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == null) {
 			continue
 		}
 		err := unix.Fchown(fd, int(uid), -1)
