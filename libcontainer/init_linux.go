@@ -274,14 +274,8 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 		}
 		return nil
 	}
-	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
-	// process may be about to lose.
-	if !p.NoNewPrivileges {
-		if err := loadSeccomp(); err != nil {
-			return err
-		}
-	}
-	// As root first, as runc does: the runtime may reach a cwd that the
+	// Before any filter, so that a profile need not allow these. The cwd
+	// as root first, as runc does: the runtime may reach a cwd that the
 	// process's user cannot, and the user one that root cannot (a
 	// root-squashed volume), so a refusal is retried once the user is set.
 	cwdLater := false
@@ -296,6 +290,13 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 	}
 	if err := setSchedAndPolicies(s); err != nil {
 		return err
+	}
+	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+	// process may be about to lose.
+	if !p.NoNewPrivileges {
+		if err := loadSeccomp(); err != nil {
+			return err
+		}
 	}
 	if err := caps.DropBounding(); err != nil {
 		return fmt.Errorf("process.capabilities.bounding: %w", err)
