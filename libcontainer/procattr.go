@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-
-	"github.com/sprout-runtime/sprout/spec"
 )
 
 // The kernel's numbers for the names of process.scheduler,
@@ -73,8 +71,7 @@ func parseIDList(s string) ([]int, error) {
 }
 
 // validateProcAttrs checks the scheduling, I/O priority, CPU affinity,
-// personality and memory policy of a config, and refuses what sprout does
-// not do, so that nothing the config asks for is dropped unseen.
+// personality and memory policy of a config.
 func validateProcAttrs(s *specs.Spec) error {
 	p := s.Process
 	if sc := p.Scheduler; sc != nil {
@@ -139,15 +136,6 @@ func validateProcAttrs(s *specs.Spec) error {
 				return fmt.Errorf("linux.memoryPolicy.nodes: %w", err)
 			}
 		}
-	}
-	if s.Linux.IntelRdt != nil {
-		return errors.New("linux.intelRdt: Intel RDT (resctrl) is not supported by sprout")
-	}
-	// With SELinux off runc and crun mount without the label (there is no
-	// context to give), so a config made for either still runs; with it on,
-	// dropping the label would leave mounts unconfined.
-	if s.Linux.MountLabel != "" && spec.LSMEnabled("selinux") {
-		return errors.New("linux.mountLabel: SELinux mount labels are not supported by sprout")
 	}
 	return nil
 }

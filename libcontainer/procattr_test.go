@@ -52,7 +52,6 @@ func TestValidateProcAttrsNamesTheField(t *testing.T) {
 		{"linux.memoryPolicy.flags[0]", func(s *specs.Spec) {
 			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolDefault, Flags: []specs.MemoryPolicyFlagType{"X"}}
 		}},
-		{"linux.intelRdt", func(s *specs.Spec) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "c"} }},
 	}
 	for _, tc := range cases {
 		s := base()

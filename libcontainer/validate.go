@@ -28,6 +28,9 @@ func validateSpec(s *specs.Spec) error {
 	if err := validateNetDevices(s); err != nil {
 		return err
 	}
+	if err := refuseUnsupported(s); err != nil {
+		return err
+	}
 	if s.Linux.Seccomp != nil {
 		if err := seccomp.Validate(s.Linux.Seccomp); err != nil {
 			return err
