@@ -17,8 +17,10 @@ import (
 // pairs: this kernel has no dummy driver.
 func netnsForTest(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs iproute2's ip")
+	for _, tool := range []string{"ip", "nsenter"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s", tool)
+		}
 	}
 	name := fmt.Sprintf("sprout-nd-%d", time.Now().UnixNano()%1e9)
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
