@@ -46,14 +46,25 @@ func newRootfs(cfg *initConfig) *rootfs {
 // longer propagates back to the host, and mounts everything of `mounts`.
 func (r *rootfs) prepare() error {
 	if r.newNs {
-		if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
-			return fmt.Errorf("make / rslave: %w", err)
+		// The first change to the new namespace's copy of the host's tree,
+		// as in runc: with rshared, the copies of the host's shared mounts
+		// stay in the host's peer groups, so a shared bind volume propagates
+		// both ways (Kubernetes' Bidirectional). Any other first step (rslave,
+		// then the config's) would cut them off for good.
+		prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
+		if p := r.spec.Linux.RootfsPropagation; p != "" {
+			prop = spec.ParseMountOptions([]string{p}).Propagation[0]
+		}
+		if err := unix.Mount("", "/", "", prop, ""); err != nil {
+			return fmt.Errorf("linux.rootfsPropagation: remount /: %w", err)
+		}
+		// Before the bind: on a shared parent the bind itself would
+		// propagate to the host.
+		if err := makeParentPrivate(r.path); err != nil {
+			return err
 		}
 		if err := unix.Mount(r.path, r.path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 			return fmt.Errorf("root.path %s: bind: %w", r.path, err)
-		}
-		if err := makeParentPrivate(r.path); err != nil {
-			return err
 		}
 	}
 	root, err := os.OpenFile(r.path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -98,8 +109,9 @@ func (r *rootfs) cloneDevNull(n int) error {
 	return nil
 }
 
-// makeParentPrivate makes the mount that holds the rootfs private, which
-// pivot_root requires of the old root's mount.
+// makeParentPrivate makes the mount that holds the rootfs (the rootfs
+// itself when it is a mount point) private, which pivot_root requires of
+// the new root's parent.
 func makeParentPrivate(path string) error {
 	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
 	if err != nil {
@@ -107,7 +119,7 @@ func makeParentPrivate(path string) error {
 	}
 	best := "/"
 	for _, m := range mounts {
-		if len(m.Mountpoint) > len(best) && m.Mountpoint != path {
+		if len(m.Mountpoint) > len(best) {
 			best = m.Mountpoint
 		}
 	}
@@ -396,13 +408,23 @@ func (r *rootfs) pivot() error {
 			return fmt.Errorf("chroot: %w", err)
 		}
 	} else {
+		oldRoot, err := os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open old root: %w", err)
+		}
+		defer oldRoot.Close()
 		if err := unix.PivotRoot(".", "."); err != nil {
 			return fmt.Errorf("pivot_root: %w", err)
 		}
 		// The old root is stacked on the new one: detach it without letting
-		// the unmount propagate to the host.
-		if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		// the unmount propagate to the host. Through its own fd: "." names
+		// the new root underneath, and making that rslave would cut the
+		// container's shared volumes off their peers.
+		if err := setattr(int(oldRoot.Fd()), true, &unix.MountAttr{Propagation: unix.MS_SLAVE}); err != nil {
 			return fmt.Errorf("make old root rslave: %w", err)
+		}
+		if err := unix.Fchdir(int(oldRoot.Fd())); err != nil {
+			return fmt.Errorf("chdir to old root: %w", err)
 		}
 		if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
 			return fmt.Errorf("detach old root: %w", err)
@@ -430,8 +452,11 @@ func (r *rootfs) finish() error {
 		}
 	}()
 	if prop := r.spec.Linux.RootfsPropagation; prop != "" && r.newNs {
-		p := spec.ParseMountOptions([]string{prop})
-		if err := setPropagation(int(r.root.Fd()), p.Propagation); err != nil {
+		// The root itself, a bind from a private parent, is private by now.
+		// Only the root: the recursive form reached the mounts when / was
+		// first remounted, and must not undo a mount's own propagation.
+		p := spec.ParseMountOptions([]string{prop}).Propagation[0] &^ unix.MS_REC
+		if err := setPropagation(int(r.root.Fd()), []uintptr{p}); err != nil {
 			return fmt.Errorf("linux.rootfsPropagation %s: %w", prop, err)
 		}
 	}
