@@ -117,3 +117,119 @@ func TestRootfsPropagationBidirectional(t *testing.T) {
 		t.Errorf("host's mount did not reach the container: %q", out)
 	}
 }
+
+// Propagation options of a mount apply to that mount (and with the r-forms
+// to its submounts), seen in the container's mountinfo.
+func TestMountPropagationOptions(t *testing.T) {
+	r := newRuntime(t)
+	vol := sharedVolume(t)
+	sub := filepath.Join(vol, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := mountTmpfs(sub); err != nil {
+		t.Fatal(err)
+	}
+	defer unmount(sub)
+	if err := unix.Mount("", sub, "", unix.MS_SHARED, ""); err != nil {
+		t.Fatal(err)
+	}
+	hostGroup := strings.TrimPrefix(optField(hostMountLine(t, vol), "shared:"), "shared:")
+	subGroup := strings.TrimPrefix(optField(hostMountLine(t, sub), "shared:"), "shared:")
+
+	type want struct {
+		point string
+		check func(opts []string) bool
+		what  string
+	}
+	has := func(prefix string) func([]string) bool {
+		return func(opts []string) bool {
+			for _, o := range opts {
+				if strings.HasPrefix(o, prefix) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	none := func(opts []string) bool { return len(opts) == 0 }
+	exactly := func(tags ...string) func([]string) bool {
+		return func(opts []string) bool { return strings.Join(opts, " ") == strings.Join(tags, " ") }
+	}
+	b := newBundle(t, "cat /proc/self/mountinfo")
+	tmpfs := func(dest string, opts ...string) specs.Mount {
+		return specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs", Options: opts}
+	}
+	bind := func(dest string, opts ...string) specs.Mount {
+		return specs.Mount{Destination: dest, Type: "bind", Source: vol, Options: opts}
+	}
+	b.spec.Mounts = append(b.spec.Mounts,
+		tmpfs("/t-shared", "shared"),
+		tmpfs("/t-rshared", "rshared"),
+		tmpfs("/t-unbindable", "unbindable"),
+		tmpfs("/t-runbindable", "runbindable"),
+		tmpfs("/t-slave", "shared", "slave"),
+		tmpfs("/t-private", "shared", "private"),
+		bind("/b-shared", "bind", "shared"),
+		bind("/b-rshared", "rbind", "rshared"),
+		bind("/b-slave", "rbind", "slave"),
+		bind("/b-rslave", "rbind", "rslave"),
+		bind("/b-private", "rbind", "private"),
+		bind("/b-rprivate", "rbind", "rprivate"),
+		bind("/b-unbindable", "rbind", "unbindable"),
+		bind("/b-runbindable", "rbind", "runbindable"),
+	)
+	b.spec.Linux.RootfsPropagation = "rshared"
+	out := r.output(b)
+	for _, w := range []want{
+		{"/t-shared", has("shared:"), "shared"},
+		{"/t-rshared", has("shared:"), "shared"},
+		{"/t-unbindable", exactly("unbindable"), "unbindable"},
+		{"/t-runbindable", exactly("unbindable"), "unbindable"},
+		// A slave of a peer group of one has no master left: private.
+		{"/t-slave", none, "private"},
+		{"/t-private", none, "private"},
+		{"/b-shared", exactly("shared:" + hostGroup), "the host's peer group"},
+		{"/b-rshared", exactly("shared:" + hostGroup), "the host's peer group"},
+		{"/b-rshared/sub", exactly("shared:" + subGroup), "the host's peer group"},
+		{"/b-slave", exactly("master:" + hostGroup), "a slave of the host's group"},
+		{"/b-slave/sub", exactly("shared:" + subGroup), "left shared (slave is not recursive)"},
+		{"/b-rslave", exactly("master:" + hostGroup), "a slave of the host's group"},
+		{"/b-rslave/sub", exactly("master:" + subGroup), "a slave of the host's group"},
+		{"/b-private", none, "private"},
+		{"/b-private/sub", exactly("shared:" + subGroup), "left shared (private is not recursive)"},
+		{"/b-rprivate", none, "private"},
+		{"/b-rprivate/sub", none, "private"},
+		{"/b-unbindable", exactly("unbindable"), "unbindable"},
+		{"/b-unbindable/sub", exactly("shared:" + subGroup), "left shared"},
+		{"/b-runbindable", exactly("unbindable"), "unbindable"},
+		{"/b-runbindable/sub", exactly("unbindable"), "unbindable"},
+	} {
+		f := mountLine(out, w.point)
+		if f == nil {
+			t.Errorf("%s: not mounted", w.point)
+			continue
+		}
+		if got := optFields(f); !w.check(got) {
+			t.Errorf("%s: propagation %v, want %s", w.point, got, w.what)
+		}
+	}
+}
+
+// With the default rootfs propagation (rslave) too, a mount's own shared
+// or unbindable option shows in mountinfo.
+func TestMountPropagationOptionsDefaultRoot(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "cat /proc/self/mountinfo")
+	b.spec.Mounts = append(b.spec.Mounts,
+		specs.Mount{Destination: "/t-shared", Type: "tmpfs", Source: "tmpfs", Options: []string{"shared"}},
+		specs.Mount{Destination: "/t-unbindable", Type: "tmpfs", Source: "tmpfs", Options: []string{"unbindable"}},
+	)
+	out := r.output(b)
+	if f := mountLine(out, "/t-shared"); f == nil || optField(f, "shared:") == "" {
+		t.Errorf("/t-shared is not shared: %v", f)
+	}
+	if f := mountLine(out, "/t-unbindable"); f == nil || optField(f, "unbindable") == "" {
+		t.Errorf("/t-unbindable is not unbindable: %v", f)
+	}
+}
