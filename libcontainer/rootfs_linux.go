@@ -30,6 +30,8 @@ type rootfs struct {
 	// after pivot_root the host's can no longer be cloned.
 	devnulls []int
 	devBind  bool // /dev comes from a bind mount: leave its nodes alone
+	// Destinations of read-only mounts made writable until finish.
+	readonlyLater []string
 }
 
 func newRootfs(cfg *initConfig) *rootfs {
@@ -181,6 +183,13 @@ func (r *rootfs) mount(m specs.Mount) error {
 		// not the host's tree.
 		return r.bindHostCgroup2(target, opts)
 	}
+	if (m.Type == "tmpfs" || dest == "/dev") && flags&unix.MS_RDONLY != 0 {
+		// Read-only once the rootfs is complete, as in runc: /dev gets its
+		// nodes and mount points, a tmpfs its copied-up content or mounts
+		// below it first.
+		flags &^= unix.MS_RDONLY
+		r.readonlyLater = append(r.readonlyLater, dest)
+	}
 	if err := mountFs(m.Source, m.Type, flags, data, int(target.Fd())); err != nil {
 		if m.Type == "sysfs" && errors.Is(err, unix.EPERM) && r.userNs {
 			// Without its own network namespace a user namespace may not
@@ -189,7 +198,29 @@ func (r *rootfs) mount(m specs.Mount) error {
 		}
 		return err
 	}
+	if opts.CopyUp && m.Type == "tmpfs" {
+		if err := r.copyUpTo(target, dest); err != nil {
+			return fmt.Errorf("tmpcopyup: %w", err)
+		}
+	}
 	return r.afterMount(dest, opts)
+}
+
+// copyUpTo copies what the directory under the new mount at dest holds
+// into the mount. target is a handle taken before the mount, so it still
+// names that directory ("." does not cross into a mount on top).
+func (r *rootfs) copyUpTo(target *os.File, dest string) error {
+	under, err := unix.Openat(int(target.Fd()), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(under)
+	top, err := openInRoot(r.root, dest, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	return copyUp(under, int(top.Fd()))
 }
 
 func (r *rootfs) afterMount(dest string, opts spec.MountOptions) error {
@@ -458,6 +489,17 @@ func (r *rootfs) finish() error {
 		p := spec.ParseMountOptions([]string{prop}).Propagation[0] &^ unix.MS_REC
 		if err := setPropagation(int(r.root.Fd()), []uintptr{p}); err != nil {
 			return fmt.Errorf("linux.rootfsPropagation %s: %w", prop, err)
+		}
+	}
+	for _, dest := range r.readonlyLater {
+		fd, err := reopen(r.root, dest)
+		if err != nil {
+			return fmt.Errorf("remount %s read-only: %w", dest, err)
+		}
+		err = setattr(int(fd.Fd()), false, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+		fd.Close()
+		if err != nil {
+			return fmt.Errorf("remount %s read-only: %w", dest, err)
 		}
 	}
 	for i, p := range r.spec.Linux.MaskedPaths {

@@ -27,6 +27,8 @@ type MountOptions struct {
 	Data                   []string
 	Bind                   bool
 	Recursive              bool
+	// CopyUp fills a new tmpfs with what the directory it covers holds.
+	CopyUp bool
 }
 
 type flagOpt struct {
@@ -102,6 +104,8 @@ func ParseMountOptions(opts []string) MountOptions {
 			m.Bind = true
 		case "rbind":
 			m.Bind, m.Recursive = true, true
+		case "tmpcopyup":
+			m.CopyUp = true
 		default:
 			m.Data = append(m.Data, o)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // mountLine finds the mountinfo line of a mount point in the container's
@@ -145,3 +146,51 @@ func TestDevices(t *testing.T) {
 func fileMode(m os.FileMode) *os.FileMode { return &m }
 func u32(v uint32) *uint32                { return &v }
 func i64(v int64) *int64                  { return &v }
+
+// tmpcopyup (Podman's --tmpfs): the tmpfs starts with a copy of what the
+// directory under it holds, owners, modes, links and nodes included.
+func TestTmpfsCopyUp(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "grep ' /x ' /proc/self/mountinfo | cut -d' ' -f9; cd /x && stat -c '%n %F %a %u:%g' file dir dir/inner link fifo null; readlink link; cat file dir/inner; echo new > new && echo wrote; grep ' /xro ' /proc/self/mountinfo | cut -d' ' -f6 | cut -d, -f1; cat /xro/file")
+	x := filepath.Join(b.dir, "rootfs/x")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(x, "dir"), 0o755))
+	must(os.WriteFile(filepath.Join(x, "file"), []byte("top\n"), 0o604))
+	must(os.Chown(filepath.Join(x, "file"), 12, 34))
+	must(os.WriteFile(filepath.Join(x, "dir/inner"), []byte("inner\n"), 0o4755))
+	must(unix.Chmod(filepath.Join(x, "dir/inner"), 0o4755))
+	must(unix.Chmod(filepath.Join(x, "dir"), 0o1711))
+	must(os.Chown(filepath.Join(x, "dir"), 5, 6))
+	must(os.Symlink("/etc/passwd", filepath.Join(x, "link")))
+	must(os.Lchown(filepath.Join(x, "link"), 7, 8))
+	must(unix.Mkfifo(filepath.Join(x, "fifo"), 0o620))
+	must(os.Chmod(filepath.Join(x, "fifo"), 0o620))
+	must(unix.Mknod(filepath.Join(x, "null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))))
+	must(os.Chmod(filepath.Join(x, "null"), 0o666))
+	must(os.MkdirAll(filepath.Join(b.dir, "rootfs/xro"), 0o755))
+	must(os.WriteFile(filepath.Join(b.dir, "rootfs/xro/file"), []byte("ro-copy\n"), 0o644))
+	b.spec.Mounts = append(b.spec.Mounts,
+		specs.Mount{Destination: "/x", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "tmpcopyup"}},
+		specs.Mount{Destination: "/xro", Type: "tmpfs", Source: "tmpfs", Options: []string{"ro", "tmpcopyup"}},
+	)
+	out := r.output(b)
+	want := "tmpfs\n" +
+		"file regular file 604 12:34\n" +
+		"dir directory 1711 5:6\n" +
+		"dir/inner regular file 4755 0:0\n" +
+		"link symbolic link 777 7:8\n" +
+		"fifo fifo 620 0:0\n" +
+		"null character special file 666 0:0\n" +
+		"/etc/passwd\ntop\ninner\nwrote\nro\nro-copy\n"
+	if out != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", out, want)
+	}
+	if _, err := os.Stat(filepath.Join(x, "new")); err == nil {
+		t.Error("a write to the tmpfs reached the rootfs")
+	}
+}
