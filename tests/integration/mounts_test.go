@@ -194,3 +194,19 @@ func TestTmpfsCopyUp(t *testing.T) {
 		t.Error("a write to the tmpfs reached the rootfs")
 	}
 }
+
+// A read-only /dev still gets its nodes and its pts, shm and mqueue mount
+// points, and is read-only once the container runs (runc's bats "ro /dev
+// mount").
+func TestReadonlyDev(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "grep ' /dev ' /proc/self/mountinfo | cut -d' ' -f6 | cut -d, -f1; touch /dev/x 2>/dev/null && echo dev-writable; grep -c ' /dev/pts ' /proc/self/mountinfo; head -c 3 /dev/zero | wc -c")
+	for i := range b.spec.Mounts {
+		if b.spec.Mounts[i].Destination == "/dev" {
+			b.spec.Mounts[i].Options = append(b.spec.Mounts[i].Options, "ro")
+		}
+	}
+	if out := r.output(b); out != "ro\n1\n3\n" {
+		t.Fatalf("got %q", out)
+	}
+}
