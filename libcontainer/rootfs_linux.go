@@ -152,7 +152,7 @@ func (r *rootfs) mount(m specs.Mount) error {
 	if err := checkEscape(r.path, dest); err != nil {
 		return err
 	}
-	if err := checkProcDest(dest, m.Type); err != nil {
+	if err := checkProcDest(dest, m.Type, opts.Bind); err != nil {
 		return err
 	}
 	if opts.Bind {
@@ -267,7 +267,26 @@ func (r *rootfs) mountBind(m specs.Mount, dest string, opts spec.MountOptions) e
 		return fmt.Errorf("source: %w", err)
 	}
 	defer s.Close()
+	if dest == "/proc" {
+		if err := checkProcSource(s); err != nil {
+			return err
+		}
+	}
 	return r.bindFile(s, target, opts)
+}
+
+// checkProcSource lets a bind on /proc through only when what was opened
+// is a procfs (the host's /proc, bound as runc allows): anything else
+// would redirect the writes meant for the container's procfs.
+func checkProcSource(src *os.File) error {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(src.Fd()), &st); err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	if st.Type != unix.PROC_SUPER_MAGIC {
+		return fmt.Errorf("/proc must be a procfs mount: source %s is not procfs", src.Name())
+	}
+	return nil
 }
 
 func (r *rootfs) bindPath(src string, target *os.File, rec bool, opts spec.MountOptions) error {
@@ -572,9 +591,11 @@ var procBindable = map[string]bool{
 	"/proc/net/dev": true, "/proc/sys/kernel/ns_last_pid": true,
 }
 
-func checkProcDest(dest, fstype string) error {
+// checkProcDest limits what may be mounted at and below /proc; a bind on
+// /proc itself is checked by its source's filesystem once it is opened.
+func checkProcDest(dest, fstype string, bind bool) error {
 	if dest == "/proc" {
-		if fstype != "proc" && fstype != "" && fstype != "bind" {
+		if !bind && fstype != "proc" && fstype != "" {
 			return fmt.Errorf("/proc must be a procfs mount, not %s", fstype)
 		}
 		return nil

@@ -210,3 +210,35 @@ func TestReadonlyDev(t *testing.T) {
 		t.Fatalf("got %q", out)
 	}
 }
+
+// The host's /proc bound on /proc is a procfs and is accepted, as runc's
+// bats "runc run [hello world with rbind /proc]" expects; a bind of
+// anything else on /proc is refused whatever its type says.
+func TestProcBindOfProcfs(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "stat -f -c %T /proc; test -d /proc/$$/fd && echo own-pid-visible")
+	b.spec.Linux.Namespaces = withoutNs(b.spec.Linux.Namespaces, specs.PIDNamespace)
+	replaceMount(b, "/proc", &specs.Mount{Destination: "/proc", Type: "none", Source: "/proc", Options: []string{"rbind", "nosuid", "nodev", "noexec"}})
+	if out := r.output(b); out != "proc\nown-pid-visible\n" {
+		t.Fatalf("got %q", out)
+	}
+
+	for _, typ := range []string{"none", "bind"} {
+		b := newBundle(t, "true")
+		replaceMount(b, "/proc", &specs.Mount{Destination: "/proc", Type: typ, Source: t.TempDir(), Options: []string{"rbind"}})
+		res := r.run(b, "notproc-"+typ)
+		if res.code == 0 || !strings.Contains(res.stderr, "not procfs") {
+			t.Errorf("type %s: a directory bound on /proc: exit %d, %q", typ, res.code, res.stderr)
+		}
+	}
+}
+
+func withoutNs(nss []specs.LinuxNamespace, typ specs.LinuxNamespaceType) []specs.LinuxNamespace {
+	var out []specs.LinuxNamespace
+	for _, n := range nss {
+		if n.Type != typ {
+			out = append(out, n)
+		}
+	}
+	return out
+}
