@@ -450,6 +450,9 @@ func (r *rootfs) pivot() error {
 	}
 	if !r.newNs || r.cfg.NoPivot {
 		if r.newNs {
+			if err := hideFullProcSysfs(r.path); err != nil {
+				return err
+			}
 			if err := unix.Mount(".", "/", "", unix.MS_MOVE, ""); err != nil {
 				return fmt.Errorf("move rootfs to /: %w", err)
 			}
@@ -489,6 +492,40 @@ func (r *rootfs) pivot() error {
 		return err
 	}
 	r.root = root
+	return nil
+}
+
+// hideFullProcSysfs removes, from the container's mount namespace, every
+// whole procfs and sysfs outside the rootfs, as runc does for --no-pivot.
+// Without pivot_root the host's tree stays under the chroot, and the kernel
+// lets a user namespace mount a fresh procfs or sysfs as long as one fully
+// visible instance is in the namespace (mount_too_revealing), the
+// container's own being masked.
+func hideFullProcSysfs(rootfs string) error {
+	mounts, err := mountinfo.GetMounts(func(m *mountinfo.Info) (skip, stop bool) {
+		inRootfs := m.Mountpoint == rootfs || strings.HasPrefix(m.Mountpoint, rootfs+"/")
+		return m.Root != "/" || (m.FSType != "proc" && m.FSType != "sysfs") || inRootfs, false
+	})
+	if err != nil {
+		return fmt.Errorf("read mountinfo: %w", err)
+	}
+	for _, m := range mounts {
+		// Slave first, so the unmount does not propagate to the host.
+		if err := unix.Mount("", m.Mountpoint, "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				continue // below a mount already gone
+			}
+			return fmt.Errorf("hide %s %s: %w", m.FSType, m.Mountpoint, err)
+		}
+		err := unix.Unmount(m.Mountpoint, unix.MNT_DETACH)
+		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EPERM) {
+			// Locked in a user namespace: cover it instead.
+			err = unix.Mount("tmpfs", m.Mountpoint, "tmpfs", 0, "")
+		}
+		if err != nil {
+			return fmt.Errorf("hide %s %s: %w", m.FSType, m.Mountpoint, err)
+		}
+	}
 	return nil
 }
 

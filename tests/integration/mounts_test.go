@@ -242,3 +242,17 @@ func withoutNs(nss []specs.LinuxNamespace, typ specs.LinuxNamespaceType) []specs
 	}
 	return out
 }
+
+// --no-pivot leaves the host's tree under the chroot; its whole procfs
+// must not let a user namespace in the container mount a fresh procfs
+// (runc's bats "runc run --no-pivot must not expose bare /proc").
+func TestNoPivotHidesHostProcfs(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "unshare -r true && echo userns-ok; unshare -mrpf sh -c 'mount -t proc none /proc && echo proc-mounted; mount -t sysfs none /sys && echo sysfs-mounted'; true")
+	withCap(b, "CAP_SETFCAP") // to map root in the new user namespace
+	b.save(t)
+	res := r.sprout("run", "--no-pivot", "--bundle", b.dir, "nopivot")
+	if res.code != 0 || res.stdout != "userns-ok\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+	}
+}
