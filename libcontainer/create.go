@@ -60,6 +60,9 @@ type initConfig struct {
 	// ParentHooks tells the init to stop and let the parent run the
 	// prestart and createRuntime hooks.
 	ParentHooks bool `json:"parentHooks"`
+	// BindSources are the mounts whose sources the parent opened; their
+	// fds follow the config on the sync socket, in this order.
+	BindSources []int `json:"bindSources,omitempty"`
 }
 
 type syncMsg struct {
@@ -211,6 +214,12 @@ func (p *parent) start() error {
 	if err := moveNetDevices(p.pid, s.Linux.NetDevices); err != nil {
 		return err
 	}
+	bindSources := bindSourceIndexes(s)
+	sources, err := openBindSources(p.pid, s, p.c.state.Bundle, bindSources)
+	if err != nil {
+		return err
+	}
+	defer closeAll(sources)
 
 	cfg := initConfig{
 		ID: p.c.state.ID, Bundle: p.c.state.Bundle, Rootfs: p.c.state.Rootfs, Spec: s,
@@ -218,11 +227,15 @@ func (p *parent) start() error {
 		Console: p.opts.ConsoleSocket != nil, CgroupPaths: p.c.state.CgroupPaths, CgroupMode: cgroups.DetectMode(),
 		//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it
 		ParentHooks: s.Hooks != nil && (len(s.Hooks.Prestart) > 0 || len(s.Hooks.CreateRuntime) > 0),
+		BindSources: bindSources,
 	}
 	if err := sendInitConfig(cfgW, &cfg); err != nil {
 		return fmt.Errorf("send config to init: %w", err)
 	}
 	cfgW.Close()
+	if err := sendFds(p.sync, sources); err != nil {
+		return fmt.Errorf("send bind sources to init: %w", err)
+	}
 	// Written while the init sets up; the lock keeps other commands out
 	// until create is done.
 	if err := writeJSONAtomic(p.c.dir, stateFile, p.c.state); err != nil {

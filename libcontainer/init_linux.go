@@ -100,7 +100,7 @@ func (ip *initProcess) run() error {
 			return fmt.Errorf("join session keyring: %w", err)
 		}
 	}
-	ip.rootfs = newRootfs(&ip.cfg)
+	ip.rootfs = newRootfs(&ip.cfg, ip.sync)
 	if err := ip.rootfs.prepare(); err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 
 type rootfs struct {
 	cfg    *initConfig
+	sync   *os.File // where the parent sends the bind sources it opened
 	spec   *specs.Spec
 	path   string
 	root   *os.File // O_PATH handle of the rootfs mount
@@ -34,9 +35,9 @@ type rootfs struct {
 	readonlyLater []string
 }
 
-func newRootfs(cfg *initConfig) *rootfs {
+func newRootfs(cfg *initConfig, sync *os.File) *rootfs {
 	ns := spec.Namespaces(cfg.Spec)
-	r := &rootfs{cfg: cfg, spec: cfg.Spec, path: cfg.Rootfs}
+	r := &rootfs{cfg: cfg, sync: sync, spec: cfg.Spec, path: cfg.Rootfs}
 	if n, ok := ns[specs.MountNamespace]; ok && n.Path == "" {
 		r.newNs = true
 	}
@@ -77,8 +78,17 @@ func (r *rootfs) prepare() error {
 	if err := r.cloneDevNull(len(r.spec.Linux.MaskedPaths)); err != nil {
 		return err
 	}
+	sources, err := r.bindSources()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, f := range sources {
+			f.Close()
+		}
+	}()
 	for i, m := range r.spec.Mounts {
-		if err := r.mount(m); err != nil {
+		if err := r.mount(m, sources[i]); err != nil {
 			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, m.Type, m.Destination, err)
 		}
 		if filepath.Clean("/"+m.Destination) == "/dev" && isBind(m) {
@@ -91,6 +101,27 @@ func (r *rootfs) prepare() error {
 		}
 	}
 	return nil
+}
+
+// bindSources receives the bind sources the parent opened, by mount index.
+func (r *rootfs) bindSources() (map[int]*os.File, error) {
+	idx := r.cfg.BindSources
+	if len(idx) == 0 {
+		return nil, nil
+	}
+	files, err := receiveFds(r.sync, len(idx))
+	if err != nil {
+		return nil, fmt.Errorf("receive bind sources: %w", err)
+	}
+	if len(files) != len(idx) {
+		closeAll(files)
+		return nil, fmt.Errorf("receive bind sources: %d for %d mounts", len(files), len(idx))
+	}
+	m := make(map[int]*os.File, len(idx))
+	for i, f := range files {
+		m[idx[i]] = f
+	}
+	return m, nil
 }
 
 func (r *rootfs) cloneDevNull(n int) error {
@@ -143,7 +174,9 @@ func isBind(m specs.Mount) bool {
 	return false
 }
 
-func (r *rootfs) mount(m specs.Mount) error {
+// mount makes one entry of `mounts`; src, when not nil, is the bind
+// source the parent opened.
+func (r *rootfs) mount(m specs.Mount, src *os.File) error {
 	dest := filepath.Clean("/" + m.Destination)
 	opts := spec.ParseMountOptions(m.Options)
 	if m.Type == "bind" {
@@ -156,7 +189,7 @@ func (r *rootfs) mount(m specs.Mount) error {
 		return err
 	}
 	if opts.Bind {
-		return r.mountBind(m, dest, opts)
+		return r.mountBind(m, dest, opts, src)
 	}
 	switch m.Type {
 	case "proc", "sysfs":
@@ -243,17 +276,25 @@ func (r *rootfs) hasCgroupNs() bool {
 	return ok
 }
 
-func (r *rootfs) mountBind(m specs.Mount, dest string, opts spec.MountOptions) error {
-	src := m.Source
-	if !filepath.IsAbs(src) {
-		src = filepath.Join(r.cfg.Bundle, src)
+func (r *rootfs) mountBind(m specs.Mount, dest string, opts spec.MountOptions, s *os.File) error {
+	if s == nil {
+		path := m.Source
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(r.cfg.Bundle, path)
+		}
+		var err error
+		if s, err = os.OpenFile(path, unix.O_PATH|unix.O_CLOEXEC, 0); err != nil {
+			return fmt.Errorf("source: %w", err)
+		}
+		defer s.Close()
 	}
-	fi, err := os.Stat(src)
-	if err != nil {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(s.Fd()), &st); err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
 	var target *os.File
-	if fi.IsDir() {
+	var err error
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		target, err = r.mkdirTarget(dest)
 	} else {
 		target, err = r.mkfileTarget(dest)
@@ -262,11 +303,6 @@ func (r *rootfs) mountBind(m specs.Mount, dest string, opts spec.MountOptions) e
 		return err
 	}
 	defer target.Close()
-	s, err := os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("source: %w", err)
-	}
-	defer s.Close()
 	if dest == "/proc" {
 		if err := checkProcSource(s); err != nil {
 			return err

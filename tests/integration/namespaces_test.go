@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // nsLinks reads /proc/<pid>/ns/* from the host side.
@@ -200,5 +201,69 @@ func TestCgroupNamespaceRoot(t *testing.T) {
 		if len(parts) != 3 || parts[2] != "/" {
 			t.Fatalf("cgroup namespace does not root at the container's cgroup: %q", out)
 		}
+	}
+}
+
+// userNsBundle is a bundle whose root is host uid 100000.
+func userNsBundle(t *testing.T, args ...string) *bundle {
+	t.Helper()
+	b := newBundle(t, args...)
+	b.spec.Linux.Namespaces = append(b.spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	b.spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	b.spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	b.spec.Mounts = removeMount(b.spec.Mounts, "/sys/fs/cgroup")
+	chownTree(t, b.dir+"/rootfs", 100000)
+	for d := b.dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	return b
+}
+
+// Bind sources are opened by the runtime, not by the container's root: a
+// directory the mapped root cannot reach (its parent is 0700, host root's)
+// still binds, in the container's process and in exec (runc's bats "userns
+// with 2 inaccessible mounts", "userns with inaccessible mount + exec").
+// The binds keep the locks a user namespace puts on the host's mounts: a
+// host mount that is read-only cannot be made writable from inside, and a
+// submount cannot be taken off to show what it covers.
+func TestUserNamespaceInaccessibleBindSource(t *testing.T) {
+	r := newRuntime(t)
+	b := userNsBundle(t, "sleep 600")
+	withCap(b, "CAP_SYS_ADMIN")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"in-1", "in-2"} {
+		must(os.MkdirAll(filepath.Join(b.dir, n, "dir"), 0o755))
+	}
+	must(os.WriteFile(filepath.Join(b.dir, "in-1/dir/foo.txt"), []byte("in-1\n"), 0o644))
+	in2 := filepath.Join(b.dir, "in-2/dir")
+	must(mountTmpfs(in2))
+	defer unmount(in2)
+	must(os.WriteFile(filepath.Join(in2, "foo.txt"), []byte("in-2\n"), 0o644))
+	must(os.Mkdir(filepath.Join(in2, "sub"), 0o755))
+	must(mountTmpfs(filepath.Join(in2, "sub")))
+	must(unix.Mount("", in2, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""))
+	for _, n := range []string{"in-1", "in-2"} {
+		must(os.Chmod(filepath.Join(b.dir, n), 0o700))
+	}
+	b.spec.Mounts = append(b.spec.Mounts,
+		specs.Mount{Destination: "/tmp/mount-1", Source: "in-1/dir", Options: []string{"bind"}},
+		specs.Mount{Destination: "/tmp/mount-2", Source: in2, Type: "bind", Options: []string{"rbind"}},
+	)
+	b.save(t)
+	res := r.sprout("run", "-d", "--bundle", b.dir, "usernsbind")
+	if res.code != 0 {
+		t.Fatalf("run: %s", res.stderr)
+	}
+	defer r.sprout("delete", "--force", "usernsbind")
+	out := r.must("exec", "usernsbind", "sh", "-c", "cat /tmp/mount-1/foo.txt /tmp/mount-2/foo.txt; mount -o remount,bind,rw /tmp/mount-2 2>/dev/null && echo remounted-rw; umount /tmp/mount-2/sub 2>/dev/null && echo unmounted-sub; "+
+		// The same on a mount of the container's own: allowed.
+		"mkdir /tmp/own && mount -t tmpfs -o ro own /tmp/own && mount -o remount,bind,rw /tmp/own && echo own-rw; mount -t tmpfs s /tmp/own && umount /tmp/own && echo own-unmounted; true")
+	if out != "in-1\nin-2\nown-rw\nown-unmounted\n" {
+		t.Fatalf("got %q", out)
 	}
 }
