@@ -21,9 +21,11 @@ import (
 // maxFdsPerMsg is the kernel's limit of fds in one SCM_RIGHTS message.
 const maxFdsPerMsg = 253
 
-// bindSourceIndexes lists the mounts whose source the runtime opens.
+// bindSourceIndexes lists the mounts whose source the runtime opens. A
+// runtime that is not root can reach no more than its container can, and
+// could not join the container's mount namespace.
 func bindSourceIndexes(s *specs.Spec) []int {
-	if _, ok := spec.Namespaces(s)[specs.UserNamespace]; !ok {
+	if _, ok := spec.Namespaces(s)[specs.UserNamespace]; !ok || os.Geteuid() != 0 {
 		return nil
 	}
 	var idx []int
