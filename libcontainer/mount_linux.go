@@ -76,11 +76,7 @@ func mountAttr(o spec.MountOptions) *unix.MountAttr {
 }
 
 func recAttr(o spec.MountOptions) *unix.MountAttr {
-	a := &unix.MountAttr{Attr_set: o.RecAttrSet, Attr_clr: o.RecAttrClr}
-	if o.RecAttrSet&(unix.MOUNT_ATTR_NOATIME|unix.MOUNT_ATTR_STRICTATIME|unix.MOUNT_ATTR_RELATIME) != 0 {
-		a.Attr_clr |= unix.MOUNT_ATTR__ATIME
-	}
-	return a
+	return &unix.MountAttr{Attr_set: o.RecAttrSet, Attr_clr: o.RecAttrClr}
 }
 
 func setattr(fd int, rec bool, a *unix.MountAttr) error {

@@ -66,9 +66,18 @@ var recursiveOpts = map[string]recOpt{
 	"rnodev": {false, unix.MOUNT_ATTR_NODEV}, "rdev": {true, unix.MOUNT_ATTR_NODEV},
 	"rnoexec": {false, unix.MOUNT_ATTR_NOEXEC}, "rexec": {true, unix.MOUNT_ATTR_NOEXEC},
 	"rnodiratime": {false, unix.MOUNT_ATTR_NODIRATIME}, "rdiratime": {true, unix.MOUNT_ATTR_NODIRATIME},
-	"rnoatime": {false, unix.MOUNT_ATTR_NOATIME}, "rrelatime": {false, unix.MOUNT_ATTR_RELATIME},
-	"rstrictatime": {false, unix.MOUNT_ATTR_STRICTATIME}, "rnosymfollow": {false, unix.MOUNT_ATTR_NOSYMFOLLOW},
-	"rsymfollow": {true, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	"rnosymfollow": {false, unix.MOUNT_ATTR_NOSYMFOLLOW}, "rsymfollow": {true, unix.MOUNT_ATTR_NOSYMFOLLOW},
+}
+
+// recAtimeOpts are the recursive access-time options. The access time is
+// one setting, not flags: mount_setattr(2) takes it with all of
+// MOUNT_ATTR__ATIME cleared. Turning noatime or strictatime off (ratime,
+// rnostrictatime) gives the kernel's default, relatime; turning relatime
+// off, with noatime not asked for, leaves strictatime.
+var recAtimeOpts = map[string]uint64{
+	"rnoatime": unix.MOUNT_ATTR_NOATIME, "rstrictatime": unix.MOUNT_ATTR_STRICTATIME,
+	"rrelatime": unix.MOUNT_ATTR_RELATIME, "ratime": unix.MOUNT_ATTR_RELATIME,
+	"rnostrictatime": unix.MOUNT_ATTR_RELATIME, "rnorelatime": unix.MOUNT_ATTR_STRICTATIME,
 }
 
 // ParseMountOptions splits OCI mount options into mount flags, propagation
@@ -94,9 +103,16 @@ func ParseMountOptions(opts []string) MountOptions {
 		if r, ok := recursiveOpts[o]; ok {
 			if r.clear {
 				m.RecAttrClr |= r.attr
+				m.RecAttrSet &^= r.attr
 			} else {
 				m.RecAttrSet |= r.attr
+				m.RecAttrClr &^= r.attr
 			}
+			continue
+		}
+		if a, ok := recAtimeOpts[o]; ok {
+			m.RecAttrSet = m.RecAttrSet&^unix.MOUNT_ATTR__ATIME | a
+			m.RecAttrClr |= unix.MOUNT_ATTR__ATIME
 			continue
 		}
 		switch o {

@@ -21,3 +21,34 @@ func TestParseMountOptionsTmpcopyup(t *testing.T) {
 		t.Error("CopyUp without tmpcopyup")
 	}
 }
+
+func TestParseMountOptionsRecursiveAtime(t *testing.T) {
+	for _, tc := range []struct {
+		opts []string
+		want uint64
+	}{
+		{[]string{"rnoatime"}, unix.MOUNT_ATTR_NOATIME},
+		{[]string{"rstrictatime"}, unix.MOUNT_ATTR_STRICTATIME},
+		{[]string{"rrelatime"}, unix.MOUNT_ATTR_RELATIME},
+		{[]string{"rnoatime", "ratime"}, unix.MOUNT_ATTR_RELATIME},
+		{[]string{"rstrictatime", "rnostrictatime"}, unix.MOUNT_ATTR_RELATIME},
+		{[]string{"rnorelatime"}, unix.MOUNT_ATTR_STRICTATIME},
+		{[]string{"rnoatime", "rnosuid"}, unix.MOUNT_ATTR_NOATIME},
+	} {
+		o := ParseMountOptions(tc.opts)
+		// The kernel takes an access time only with all of __ATIME cleared.
+		if o.RecAttrClr&unix.MOUNT_ATTR__ATIME != unix.MOUNT_ATTR__ATIME {
+			t.Errorf("%v: clear %#x lacks MOUNT_ATTR__ATIME", tc.opts, o.RecAttrClr)
+		}
+		if got := o.RecAttrSet & unix.MOUNT_ATTR__ATIME; got != tc.want {
+			t.Errorf("%v: atime %#x, want %#x", tc.opts, got, tc.want)
+		}
+		if len(o.Data) != 0 {
+			t.Errorf("%v: reached the filesystem's data: %q", tc.opts, o.Data)
+		}
+	}
+	o := ParseMountOptions([]string{"rro", "rrw"})
+	if o.RecAttrSet&unix.MOUNT_ATTR_RDONLY != 0 || o.RecAttrClr&unix.MOUNT_ATTR_RDONLY == 0 {
+		t.Errorf("rro then rrw: set %#x clear %#x", o.RecAttrSet, o.RecAttrClr)
+	}
+}

@@ -184,9 +184,15 @@ func TestFeatures(t *testing.T) {
 	})
 
 	t.Run("mountOptions", func(t *testing.T) {
-		for _, o := range []string{"rbind", "ro", "rro", "nosuid", "rprivate"} {
+		for _, o := range []string{"rbind", "ro", "rro", "nosuid", "rprivate", "shared", "runbindable", "tmpcopyup", "ratime", "rnorelatime", "rnostrictatime"} {
 			if !slices.Contains(f.MountOptions, o) {
 				t.Errorf("mountOptions lacks %q", o)
+			}
+		}
+		// Passed to the filesystem as data, not honoured by sprout.
+		for _, o := range []string{"acl", "noacl", "remount"} {
+			if slices.Contains(f.MountOptions, o) {
+				t.Errorf("mountOptions claims %q", o)
 			}
 		}
 		// tmpfs refuses data it does not know: every reported option,

@@ -256,3 +256,49 @@ func TestNoPivotHidesHostProcfs(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
 	}
 }
+
+// atimeOf reads the access-time setting from a mountinfo line's options.
+func atimeOf(f []string) string {
+	for _, o := range strings.Split(f[5], ",") {
+		if o == "noatime" || o == "relatime" {
+			return o
+		}
+	}
+	return "strictatime"
+}
+
+// The recursive access-time options set the top mount and its submounts
+// (here a noatime tmpfs below a relatime bind).
+func TestRecursiveAtimeOptions(t *testing.T) {
+	r := newRuntime(t)
+	src := t.TempDir()
+	sub := filepath.Join(src, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", sub, "tmpfs", unix.MS_NOATIME, "size=1m"); err != nil {
+		t.Fatal(err)
+	}
+	defer unmount(sub)
+	want := map[string]string{
+		"rnoatime": "noatime", "rstrictatime": "strictatime", "rrelatime": "relatime",
+		"ratime": "relatime", "rnostrictatime": "relatime", "rnorelatime": "strictatime",
+	}
+	b := newBundle(t, "cat /proc/self/mountinfo")
+	for o := range want {
+		b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/" + o, Type: "bind", Source: src, Options: []string{"rbind", o}})
+	}
+	out := r.output(b)
+	for o, w := range want {
+		for _, p := range []string{"/" + o, "/" + o + "/sub"} {
+			f := mountLine(out, p)
+			if f == nil {
+				t.Errorf("%s: not mounted", p)
+				continue
+			}
+			if got := atimeOf(f); got != w {
+				t.Errorf("%s: %s, want %s (%s)", p, got, w, f[5])
+			}
+		}
+	}
+}
