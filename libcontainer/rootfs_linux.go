@@ -304,7 +304,7 @@ func (r *rootfs) mountBind(m specs.Mount, dest string, opts spec.MountOptions, s
 	}
 	defer target.Close()
 	if dest == "/proc" {
-		if err := checkProcSource(s); err != nil {
+		if err := checkProcSource(s, m.Source); err != nil {
 			return err
 		}
 	}
@@ -314,13 +314,13 @@ func (r *rootfs) mountBind(m specs.Mount, dest string, opts spec.MountOptions, s
 // checkProcSource lets a bind on /proc through only when what was opened
 // is a procfs (the host's /proc, bound as runc allows): anything else
 // would redirect the writes meant for the container's procfs.
-func checkProcSource(src *os.File) error {
+func checkProcSource(src *os.File, name string) error {
 	var st unix.Statfs_t
 	if err := unix.Fstatfs(int(src.Fd()), &st); err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
 	if st.Type != unix.PROC_SUPER_MAGIC {
-		return fmt.Errorf("/proc must be a procfs mount: source %s is not procfs", src.Name())
+		return fmt.Errorf("/proc must be a procfs mount: source %s is not procfs", name)
 	}
 	return nil
 }
