@@ -108,7 +108,8 @@ func sendFds(sock *os.File, files []*os.File) error {
 	return nil
 }
 
-// receiveFds is sendFds' other end: it returns n files, close-on-exec.
+// receiveFds is sendFds' other end, run by the init before it mounts
+// anything: it returns n files, close-on-exec.
 func receiveFds(sock *os.File, n int) ([]*os.File, error) {
 	var files []*os.File
 	for len(files) < n {
