@@ -190,7 +190,7 @@ func TestFeatures(t *testing.T) {
 			}
 		}
 		// Passed to the filesystem as data, not honoured by sprout.
-		for _, o := range []string{"acl", "noacl", "remount"} {
+		for _, o := range []string{"remount"} {
 			if slices.Contains(f.MountOptions, o) {
 				t.Errorf("mountOptions claims %q", o)
 			}
