@@ -13,7 +13,6 @@ import (
 // snapshot is what a failed create must leave as it was.
 type snapshot struct {
 	mounts  string
-	procs   []string
 	cgroups []string
 }
 
@@ -25,13 +24,6 @@ func takeSnapshot(t *testing.T, id string) snapshot {
 	}
 	var s snapshot
 	s.mounts = string(m)
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err == nil && strings.Contains(string(cmd), "sprout") {
-			s.procs = append(s.procs, e.Name())
-		}
-	}
 	cg, _ := filepath.Glob("/sys/fs/cgroup/*/" + id)
 	cg2, _ := filepath.Glob("/sys/fs/cgroup/*/*/*/" + id)
 	s.cgroups = append(cg, cg2...)
@@ -104,8 +96,8 @@ func TestBadInput(t *testing.T) {
 			if before.mounts != after.mounts {
 				t.Errorf("mount table changed")
 			}
-			if strings.Join(before.procs, ",") != strings.Join(after.procs, ",") {
-				t.Errorf("processes left: before %v after %v", before.procs, after.procs)
+			if left := r.leftProcesses(); len(left) != 0 {
+				t.Errorf("processes left: %v", left)
 			}
 			if strings.Join(before.cgroups, ",") != strings.Join(after.cgroups, ",") {
 				t.Errorf("cgroups left: %v", after.cgroups)

@@ -127,6 +127,9 @@ func (b *bundle) save(t *testing.T) {
 type runtime struct {
 	t    *testing.T
 	root string
+	// stdio holds the files every command ran with as stdout and stderr:
+	// whatever a command leaves running still holds one of them.
+	stdio []string
 }
 
 func newRuntime(t *testing.T) *runtime {
@@ -149,6 +152,28 @@ func (r *runtime) cleanup() {
 	}
 }
 
+// leftProcesses lists the processes that hold the stdout or stderr of one
+// of this runtime's commands: what its commands left running. Other sprout
+// processes on the machine are not counted.
+func (r *runtime) leftProcesses() []string {
+	ours := map[string]bool{}
+	for _, name := range r.stdio {
+		ours[name] = true
+		ours[name+" (deleted)"] = true
+	}
+	var left []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		for _, fd := range []string{"1", "2"} {
+			if target, err := os.Readlink("/proc/" + e.Name() + "/fd/" + fd); err == nil && ours[target] {
+				left = append(left, e.Name())
+				break
+			}
+		}
+	}
+	return left
+}
+
 type result struct {
 	stdout, stderr string
 	code           int
@@ -168,6 +193,7 @@ func (r *runtime) sproutIn(dir string, stdin *os.File, args ...string) result {
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	r.stdio = append(r.stdio, outF.Name(), errF.Name())
 	defer os.Remove(outF.Name())
 	defer os.Remove(errF.Name())
 	defer outF.Close()
