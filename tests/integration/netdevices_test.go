@@ -22,6 +22,10 @@ func netnsForTest(t *testing.T) string {
 			t.Skipf("needs %s", tool)
 		}
 	}
+	// busybox's ip (the VM tier's) has no netns command.
+	if out, _ := exec.Command("ip", "-V").CombinedOutput(); !strings.Contains(string(out), "iproute2") {
+		t.Skip("needs iproute2's ip")
+	}
 	name := fmt.Sprintf("sprout-nd-%d", time.Now().UnixNano()%1e9)
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add: %v: %s", err, out)
