@@ -40,9 +40,10 @@ var killCommand = &cli.Command{
 }
 
 // parseSignal takes a number or a name, with or without SIG, any case.
+// Signal 0 only checks that the container's init exists, as with runc.
 func parseSignal(s string) (syscall.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("invalid signal number %d", n)
 		}
 		return syscall.Signal(n), nil

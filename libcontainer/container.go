@@ -177,18 +177,22 @@ func (c *Container) Signal(sig syscall.Signal, all bool) error {
 		return err
 	}
 	defer l.unlock()
-	st := c.Status()
+	op := OpSignal
+	if all {
+		op = OpSignalAll
+	}
+	st, err := c.check(op)
+	if err != nil {
+		return err
+	}
 	if st == Stopped {
 		// kill --all of a stopped container signals what may be left in
 		// its cgroup, and nothing left is no error: engines send it after
 		// the init has gone, and runc answers yes.
-		if all {
-			if cg, err := c.cgroup(); err == nil && cg != nil {
-				return c.signalAll(sig)
-			}
-			return nil
+		if cg, err := c.cgroup(); err == nil && cg != nil {
+			return c.signalAll(sig)
 		}
-		return fmt.Errorf("container %s is not running", c.state.ID)
+		return nil
 	}
 	if all {
 		return c.signalAll(sig)
@@ -217,7 +221,7 @@ func (c *Container) signalInit(sig syscall.Signal) error {
 	}
 	defer unix.Close(fd)
 	if !c.initAlive() {
-		return fmt.Errorf("container %s is not running", c.state.ID)
+		return &StatusError{ID: c.state.ID, Op: OpSignal, Status: Stopped, Reason: ErrNotRunning}
 	}
 	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {
 		return fmt.Errorf("signal container %s: %w", c.state.ID, err)
@@ -270,18 +274,25 @@ func killCgroup(cg cgroups.Manager, sig syscall.Signal) error {
 	return err
 }
 
-// Delete removes a stopped container; with force it kills a live one first.
+// Delete removes a stopped container, or a created one after killing its
+// init, which has not run the workload (runc does so, and containerd's shim
+// deletes a task that was created and never started so); with force it
+// kills a live one first.
 func (c *Container) Delete(force bool) error {
 	l, err := c.lock()
 	if err != nil {
 		return err
 	}
 	defer l.unlock()
-	st := c.Status()
+	op := OpDelete
+	if force {
+		op = OpForceDelete
+	}
+	st, err := c.check(op)
+	if err != nil {
+		return err
+	}
 	if st != Stopped {
-		if !force {
-			return fmt.Errorf("cannot delete container %s that is %s: stop it first or use --force", c.state.ID, st)
-		}
 		if err := c.kill(); err != nil {
 			return err
 		}

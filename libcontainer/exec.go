@@ -39,13 +39,12 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		return 0, err
 	}
 	defer l.unlock()
-	switch st := c.Status(); st {
-	case Stopped:
-		return 0, fmt.Errorf("cannot exec in container %s: it is stopped", c.state.ID)
-	case Paused:
-		if !opts.IgnorePaused {
-			return 0, fmt.Errorf("cannot exec in container %s: it is paused (use --ignore-paused)", c.state.ID)
-		}
+	op := OpExec
+	if opts.IgnorePaused {
+		op = OpExecPaused
+	}
+	if _, err := c.check(op); err != nil {
+		return 0, err
 	}
 	p := opts.Process
 	if p == nil {
@@ -72,6 +71,10 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		return 0, err
 	}
 
+	// Not held while the process starts: in a paused container it waits on
+	// the freezer until someone resumes, kills or deletes the container,
+	// and each of them needs the lock.
+	l.unlock()
 	cmd, sync, cfgW, err := spawnInit(spawnOpts{
 		preserveFds: opts.PreserveFds, console: opts.ConsoleSocket,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr,
@@ -185,7 +188,7 @@ func (c *Container) namespacesToJoin() ([]specs.LinuxNamespace, error) {
 		out = append(out, specs.LinuxNamespace{Type: typ, Path: path})
 	}
 	if !c.initAlive() {
-		return nil, fmt.Errorf("container %s is not running", c.state.ID)
+		return nil, &StatusError{ID: c.state.ID, Op: OpExec, Status: Stopped, Reason: ErrNotRunning}
 	}
 	return out, nil
 }

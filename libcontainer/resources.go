@@ -1,19 +1,12 @@
 package libcontainer
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/sprout-runtime/sprout/cgroups"
-)
-
-// The texts are runc's, which engines match on.
-var (
-	ErrNotRunning = errors.New("container not running")
-	ErrNotPaused  = errors.New("container not paused")
 )
 
 // liveCgroup is the cgroup manager of a container that has one; every
@@ -36,8 +29,8 @@ func (c *Container) Pause() error {
 		return err
 	}
 	defer l.unlock()
-	if st := c.Status(); st != Running && st != Created {
-		return ErrNotRunning
+	if _, err := c.check(OpPause); err != nil {
+		return err
 	}
 	cg, err := c.liveCgroup()
 	if err != nil {
@@ -56,8 +49,8 @@ func (c *Container) Resume() error {
 		return err
 	}
 	defer l.unlock()
-	if c.Status() != Paused {
-		return ErrNotPaused
+	if _, err := c.check(OpResume); err != nil {
+		return err
 	}
 	cg, err := c.liveCgroup()
 	if err != nil {
@@ -170,8 +163,8 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		return err
 	}
 	defer l.unlock()
-	if c.Status() == Stopped {
-		return ErrNotRunning
+	if _, err := c.check(OpUpdate); err != nil {
+		return err
 	}
 	s, err := c.Spec()
 	if err != nil {

@@ -20,12 +20,8 @@ func (c *Container) Start() error {
 		return err
 	}
 	defer l.unlock()
-	switch st := c.Status(); st {
-	case Created:
-	case Stopped:
-		return fmt.Errorf("cannot start container %s: it has stopped", c.state.ID)
-	default:
-		return fmt.Errorf("cannot start container %s that is %s", c.state.ID, st)
+	if _, err := c.check(OpStart); err != nil {
+		return err
 	}
 	if err := c.release(); err != nil {
 		// A process that could not be started (a failing startContainer

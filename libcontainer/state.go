@@ -190,8 +190,12 @@ func lockDir(path string) (*lockedDir, error) {
 	return &lockedDir{path: path, f: f}, nil
 }
 
+// unlock may be called again, by a deferred call after an early release.
 func (l *lockedDir) unlock() {
-	l.f.Close()
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
 }
 
 func readState(dir string) (*State, error) {
