@@ -47,8 +47,8 @@ func createOptions(c *cli.Context) (*libcontainer.CreateOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Int("preserve-fds") < 0 {
-		return nil, fmt.Errorf("--preserve-fds: must not be negative")
+	if err := checkPreserveFds(c.Int("preserve-fds")); err != nil {
+		return nil, err
 	}
 	opts := &libcontainer.CreateOptions{
 		ID: id, Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
@@ -77,4 +77,18 @@ func dialConsole(path string) (*os.File, error) {
 		return nil, fmt.Errorf("--console-socket %s: %w", path, err)
 	}
 	return os.NewFile(uintptr(fd), path), nil
+}
+
+// checkPreserveFds makes sure that every fd to pass on is open: starting
+// the init would otherwise fail with a bare EBADF naming none of them.
+func checkPreserveFds(n int) error {
+	if n < 0 {
+		return fmt.Errorf("--preserve-fds: must not be negative")
+	}
+	for fd := 3; fd < 3+n; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return fmt.Errorf("--preserve-fds %d: fd %d is not open: %w", n, fd, err)
+		}
+	}
+	return nil
 }

@@ -37,7 +37,7 @@ var execCommand = &cli.Command{
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even into a paused container"},
 		&cli.StringSliceFlag{Name: "cgroup", Usage: "sub-cgroup of the container to run the process in: [controller[,controller...]:]path, repeatable"},
 	},
-	Action: func(c *cli.Context) error {
+	Action: withExecStatus(func(c *cli.Context) error {
 		id, err := containerID(c)
 		if err != nil {
 			return err
@@ -56,6 +56,9 @@ var execCommand = &cli.Command{
 		}
 		sub, err := subCgroups(c.StringSlice("cgroup"))
 		if err != nil {
+			return err
+		}
+		if err := checkPreserveFds(c.Int("preserve-fds")); err != nil {
 			return err
 		}
 		detach := c.Bool("detach")
@@ -113,7 +116,21 @@ var execCommand = &cli.Command{
 			return cli.Exit("", status)
 		}
 		return nil
-	},
+	}),
+}
+
+// withExecStatus makes a failure of exec itself exit with 255, runc's
+// status, which callers tell from the process's own; a missing container
+// ID stays a usage error (1).
+func withExecStatus(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		err := action(c)
+		var ec cli.ExitCoder
+		if err == nil || errors.As(err, &ec) || c.NArg() < 1 {
+			return err
+		}
+		return cli.Exit(err, 255)
+	}
 }
 
 // execProcess builds the process from --process or from the command line

@@ -12,19 +12,6 @@ import (
 	"github.com/sprout-runtime/sprout/libcontainer"
 )
 
-// listEntry is one container in `list --format json`, with runc's keys.
-type listEntry struct {
-	OCIVersion  string            `json:"ociVersion"`
-	ID          string            `json:"id"`
-	Pid         int               `json:"pid"`
-	Status      string            `json:"status"`
-	Bundle      string            `json:"bundle"`
-	Rootfs      string            `json:"rootfs"`
-	Created     time.Time         `json:"created"`
-	Annotations map[string]string `json:"annotations,omitempty"`
-	Owner       string            `json:"owner"`
-}
-
 var listCommand = &cli.Command{
 	Name:  "list",
 	Usage: "list containers",
@@ -44,14 +31,10 @@ var listCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		entries := make([]listEntry, 0, len(cts))
+		// nil when there is none: runc prints null then.
+		var entries []containerState
 		for _, ct := range cts {
-			st := ct.OCIState()
-			s := ct.State()
-			entries = append(entries, listEntry{
-				OCIVersion: st.Version, ID: st.ID, Pid: st.Pid, Status: string(st.Status),
-				Bundle: st.Bundle, Rootfs: s.Rootfs, Created: s.Created, Annotations: st.Annotations, Owner: "root",
-			})
+			entries = append(entries, stateOf(ct))
 		}
 		if c.Bool("quiet") {
 			for _, e := range entries {

@@ -37,13 +37,17 @@ func main() {
 		libcontainer.Init()
 	}
 	app := newApp()
-	if err := app.Run(os.Args); err != nil {
+	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
+		code := 1
 		var ec cli.ExitCoder
-		if errors.As(err, &ec) && ec.Error() == "" {
-			os.Exit(ec.ExitCode())
+		if errors.As(err, &ec) {
+			code = ec.ExitCode()
+			if ec.Error() == "" {
+				os.Exit(code)
+			}
 		}
 		logError(err)
-		os.Exit(1)
+		os.Exit(code)
 	}
 }
 
@@ -79,7 +83,8 @@ func newApp() *cli.App {
 	}
 }
 
-var logSink io.Writer
+// logSink receives warnings and debug lines: the --log file, else stderr.
+var logSink io.Writer = os.Stderr
 
 func setup(c *cli.Context) error {
 	switch c.String("log-format") {
@@ -88,7 +93,6 @@ func setup(c *cli.Context) error {
 		return fmt.Errorf("--log-format: unknown format %q (want text or json)", c.String("log-format"))
 	}
 	logFormat = c.String("log-format")
-	debug = c.Bool("debug")
 	if p := c.String("log"); p != "" {
 		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
 		if err != nil {
@@ -109,23 +113,19 @@ func setup(c *cli.Context) error {
 		return fmt.Errorf("--rootless: want true, false or auto, got %q", c.String("rootless"))
 	}
 	libcontainer.Warn = func(msg string) { logLine("warning", msg) }
+	if c.Bool("debug") {
+		libcontainer.Debug = func(msg string) { logLine("debug", msg) }
+		logLine("debug", "sprout "+version+" "+strings.Join(os.Args[1:], " "))
+	}
 	return nil
 }
 
-var (
-	logFormat = "text"
-	debug     bool
-)
+var logFormat = "text"
 
+// logLine writes one line in runc's formats: logfmt for text, one JSON
+// object for json. Warnings are always written (runc prints them at its
+// default level); debug lines only reach here with --debug.
 func logLine(level, msg string) {
-	if logSink == nil {
-		// Errors reach stderr through logError; warnings only on request,
-		// so that a config runc accepts quietly is quiet here too.
-		if level != "error" && debug {
-			fmt.Fprintf(os.Stderr, "sprout: %s: %s\n", level, msg)
-		}
-		return
-	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	if logFormat == "json" {
 		b, _ := json.Marshal(map[string]string{"level": level, "msg": msg, "time": now})
@@ -139,7 +139,9 @@ func logLine(level, msg string) {
 // for engines that only read that.
 func logError(err error) {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	logLine("error", msg)
+	if logSink != os.Stderr {
+		logLine("error", msg)
+	}
 	fmt.Fprintf(os.Stderr, "sprout: %s\n", msg)
 }
 

@@ -23,6 +23,10 @@ var runCommand = &cli.Command{
 	Flags: append(createFlags(),
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container has started"},
 		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
+		// runc's foreground run becomes a child subreaper unless told not
+		// to; sprout's never does, so the flag is accepted and changes
+		// nothing.
+		&cli.BoolFlag{Name: "no-subreaper", Usage: "do not reap reparented processes (sprout never does)"},
 	),
 	Action: func(c *cli.Context) error {
 		if err := checkArgs(c, 1, 1); err != nil {

@@ -70,6 +70,16 @@ func List(root string) ([]*Container, error) {
 // ID returns the container's ID.
 func (c *Container) ID() string { return c.state.ID }
 
+// Owner returns the UID that owns the container's state directory: the
+// user who created the container.
+func (c *Container) Owner() (int, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(c.dir, &st); err != nil {
+		return 0, fmt.Errorf("container %s: %w", c.state.ID, err)
+	}
+	return int(st.Uid), nil
+}
+
 // State returns what is stored of the container.
 func (c *Container) State() *State { return c.state }
 

@@ -26,20 +26,30 @@ func (c *Container) Start() error {
 	if err := c.release(); err != nil {
 		// A process that could not be started (a failing startContainer
 		// hook, a failed exec) leaves no container behind.
-		if kerr := c.kill(); kerr == nil {
-			c.destroy()
-		}
+		c.stop()
 		return err
 	}
 	if h := c.state.Hooks; h != nil {
 		st := c.OCIState()
 		st.Status = specs.StateRunning
 		st.Pid = c.state.Pid
-		for _, w := range runHooks(h.Poststart, "poststart", st, false) {
-			warn("%s", w)
+		// runtime-spec 1.3 (runtime.md, lifecycle step 9): a failing
+		// poststart hook is an error that stops the container and goes on
+		// to its destruction and the poststop hooks.
+		if err := runHooksStrict(h.Poststart, "poststart", st); err != nil {
+			warn("%v: stopping container %s", err, c.state.ID)
+			c.stop()
+			return err
 		}
 	}
 	return nil
+}
+
+// stop kills and destroys a container whose start failed.
+func (c *Container) stop() {
+	if err := c.kill(); err == nil {
+		c.destroy()
+	}
 }
 
 // release connects to the init's start socket and waits for it to close.

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -130,4 +131,158 @@ func TestDeleteCreatedContainer(t *testing.T) {
 	if res := r.sprout("delete", "delrunning"); res.code == 0 || !strings.Contains(res.stderr, "running") {
 		t.Fatalf("delete of a running container: exit %d, %q", res.code, res.stderr)
 	}
+}
+
+// state carries runc's rootfs, created and owner besides the OCI state.
+func TestStateRuncFields(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "sleep", "1000")
+	b.save(t)
+	begin := time.Now()
+	r.must("create", "--bundle", b.dir, "stfields")
+	var st map[string]any
+	if err := json.Unmarshal([]byte(r.must("state", "stfields")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st["rootfs"] != filepath.Join(b.dir, "rootfs") || st["owner"] != "root" {
+		t.Errorf("state rootfs %v owner %v: want %s and root", st["rootfs"], st["owner"], filepath.Join(b.dir, "rootfs"))
+	}
+	created, _ := st["created"].(string)
+	ts, err := time.Parse(time.RFC3339Nano, created)
+	if err != nil || ts.Before(begin.Add(-time.Second)) || ts.After(time.Now()) {
+		t.Errorf("state created %q (%v): want the creation time in RFC 3339", created, err)
+	}
+	r.must("delete", "stfields")
+}
+
+// list names the owner of the state directory, as runc does, and prints
+// runc's null for no container.
+func TestListOwner(t *testing.T) {
+	r := newRuntime(t)
+	if out := r.must("list", "--format", "json"); out != "null\n" {
+		t.Errorf("list --format json with no container: %q, want null", out)
+	}
+	b := newBundle(t, "sleep", "1000")
+	b.save(t)
+	r.must("create", "--bundle", b.dir, "owned")
+	for _, tc := range []struct {
+		uid  int
+		want string
+	}{{0, "root"}, {65534, "nobody"}, {54321, "#54321"}} {
+		if err := os.Chown(filepath.Join(r.root, "owned"), tc.uid, 0); err != nil {
+			t.Fatal(err)
+		}
+		var entries []map[string]any
+		if err := json.Unmarshal([]byte(r.must("list", "--format", "json")), &entries); err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || entries[0]["owner"] != tc.want {
+			t.Errorf("list json with the state owned by %d: %v, want owner %s", tc.uid, entries, tc.want)
+		}
+		for _, key := range []string{"ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"} {
+			if _, ok := entries[0][key]; !ok {
+				t.Errorf("list json lacks runc's %q: %v", key, entries[0])
+			}
+		}
+		lines := strings.Split(strings.TrimSpace(r.must("list")), "\n")
+		if f := strings.Fields(lines[len(lines)-1]); f[len(f)-1] != tc.want {
+			t.Errorf("list table %q: want owner %s", lines, tc.want)
+		}
+	}
+	os.Chown(filepath.Join(r.root, "owned"), 0, 0)
+	r.must("delete", "owned")
+}
+
+func TestRunNoSubreaper(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "exit 3")
+	b.save(t)
+	if res := r.sprout("run", "--no-subreaper", "--bundle", b.dir, "nosubreaper"); res.code != 3 {
+		t.Fatalf("run --no-subreaper: exit %d, %q", res.code, res.stderr)
+	}
+}
+
+func TestPreserveFdsNotOpen(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "true")
+	b.save(t)
+	for _, cmd := range []string{"run", "create"} {
+		res := r.sprout(cmd, "--preserve-fds", "100000", "--bundle", b.dir, "pfds")
+		if res.code == 0 || !strings.Contains(res.stderr, "--preserve-fds") {
+			t.Errorf("%s --preserve-fds 100000: exit %d, %q: want an error naming the flag", cmd, res.code, res.stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(r.root); len(entries) != 0 {
+		t.Errorf("state left: %v", entries)
+	}
+	startSleeper(t, r, "pfdsexec")
+	res := r.sprout("exec", "--preserve-fds", "100000", "pfdsexec", "true")
+	if res.code != 255 || !strings.Contains(res.stderr, "--preserve-fds") {
+		t.Errorf("exec --preserve-fds 100000: exit %d, %q: want 255 and an error naming the flag", res.code, res.stderr)
+	}
+}
+
+// runc prints warnings at its default log level: no --debug needed.
+func TestWarningWithoutDebug(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "true")
+	b.spec.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/false"}}}
+	b.save(t)
+	res := r.sprout("run", "--bundle", b.dir, "warnhook")
+	if res.code != 0 || !strings.Contains(res.stderr, "level=warning") || !strings.Contains(res.stderr, "poststop hook 0") {
+		t.Fatalf("run with a failing poststop hook: exit %d, stderr %q: want a warning", res.code, res.stderr)
+	}
+}
+
+// exec exits 255 when it cannot run the process at all, as runc does.
+func TestExecFailureStatus(t *testing.T) {
+	r := newRuntime(t)
+	startSleeper(t, r, "exec255")
+	if res := r.sprout("exec", "exec255", "/nonexistent"); res.code != 255 {
+		t.Errorf("exec of a missing program: exit %d, %q, want 255", res.code, res.stderr)
+	}
+	if res := r.sprout("exec", "exec255", "sh", "-c", "exit 7"); res.code != 7 {
+		t.Errorf("exec of a process exiting 7: exit %d, %q", res.code, res.stderr)
+	}
+	if res := r.sprout("exec", "nosuch", "true"); res.code != 255 {
+		t.Errorf("exec in a missing container: exit %d, %q, want 255", res.code, res.stderr)
+	}
+}
+
+// runc (urfave/cli v1) takes flags after the container ID for every command
+// but exec and ps.
+func TestFlagsAfterID(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "sleep", "1000")
+	b.save(t)
+	r.must("run", "flagsafter", "-d", "--bundle", b.dir)
+	r.must("kill", "flagsafter", "0")
+	r.must("kill", "flagsafter", "0", "-a")
+	r.must("update", "flagsafter", "--pids-limit", "50")
+	pid := r.mustState("flagsafter").Pid
+	cg := procCgroup(t, pid, "pids")
+	if data, _ := os.ReadFile(filepath.Join("/sys/fs/cgroup/pids", cg, "pids.max")); strings.TrimSpace(string(data)) != "50" {
+		t.Errorf("update ID --pids-limit 50: pids.max %q", data)
+	}
+	r.must("delete", "flagsafter", "--force")
+	if _, err := r.state("flagsafter"); err == nil {
+		t.Error("delete ID --force left the container")
+	}
+}
+
+// procCgroup is pid's cgroup in the v1 hierarchy of controller.
+func procCgroup(t *testing.T, pid int, controller string) string {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) == 3 && strings.Contains(","+f[1]+",", ","+controller+",") {
+			return f[2]
+		}
+	}
+	t.Fatalf("no %s cgroup for %d: %s", controller, pid, data)
+	return ""
 }
