@@ -24,7 +24,7 @@ var specCommand = &cli.Command{
 			return err
 		}
 		path := filepath.Join(c.String("bundle"), "config.json")
-		data, err := json.MarshalIndent(spec.Default(c.Bool("rootless")), "", "\t")
+		data, err := json.MarshalIndent(spec.ForHost(c.Bool("rootless")), "", "\t")
 		if err != nil {
 			return err
 		}

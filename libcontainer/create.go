@@ -198,6 +198,9 @@ func (p *parent) start() error {
 	if err != nil {
 		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
+	if err := checkCgroupReuse(cg); err != nil {
+		return fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
 	if err := cg.Apply(-1); err != nil {
 		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}

@@ -218,6 +218,11 @@ func updateDelta(r, stored *specs.LinuxResources) *specs.LinuxResources {
 			Limit: nonZeroPtr(m.Limit), Reservation: nonZeroPtr(m.Reservation), Swap: nonZeroPtr(m.Swap),
 			CheckBeforeUpdate: m.CheckBeforeUpdate,
 		}
+		// No limit means no memory+swap limit either, unless one is
+		// given (runc's rule): a stored swap below it would be refused.
+		if dm.Limit != nil && *dm.Limit == -1 && dm.Swap == nil {
+			dm.Swap = dm.Limit
+		}
 		if sm := stored.Memory; sm != nil {
 			if dm.Limit != nil && dm.Swap == nil {
 				dm.Swap = nonZeroPtr(sm.Swap)

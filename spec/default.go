@@ -5,12 +5,33 @@ import (
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/cgroups"
 )
 
 var defaultCaps = []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
 
-// Default returns the configuration `sprout spec` writes: the same one runc
-// writes, so that a bundle made for one runtime works with the other. With
+// ForHost returns the configuration `sprout spec` writes: Default, with a
+// cgroup namespace only on a cgroup2-only host, as newer runc does (1.1
+// never adds one). On a v1 or hybrid host the container would see its v1
+// hierarchies rooted at its cgroup while `exec --cgroup` and a forced delete
+// of its sub-cgroups work with the host's view.
+func ForHost(rootless bool) *specs.Spec {
+	s := Default(rootless)
+	if cgroups.DetectMode() != cgroups.Unified {
+		var ns []specs.LinuxNamespace
+		for _, n := range s.Linux.Namespaces {
+			if n.Type != specs.CgroupNamespace {
+				ns = append(ns, n)
+			}
+		}
+		s.Linux.Namespaces = ns
+	}
+	return s
+}
+
+// Default returns the configuration runc writes, with a cgroup namespace,
+// so that a bundle made for one runtime works with the other. With
 // rootless it maps the caller's IDs to root in a new user namespace.
 func Default(rootless bool) *specs.Spec {
 	caps := func() []string { return append([]string(nil), defaultCaps...) }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // containerd's shim takes a kill error containing runc's "container not
@@ -285,4 +286,144 @@ func procCgroup(t *testing.T, pid int, controller string) string {
 	}
 	t.Fatalf("no %s cgroup for %d: %s", controller, pid, data)
 	return ""
+}
+
+// runc refuses a container's cgroup that is frozen already: the init would
+// freeze as it joins (sprout's create used to hang, its init in D state).
+func TestCreateInFrozenCgroupRefused(t *testing.T) {
+	r := newRuntime(t)
+	cg := fmt.Sprintf("/sprout-parity-cli-frozen-%d", time.Now().UnixNano())
+	dir := filepath.Join("/sys/fs/cgroup/freezer", cg)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
+		r.cleanup()
+		removeCgroups(strings.TrimPrefix(cg, "/"))
+	})
+	if err := os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("FROZEN"), 0); err != nil {
+		t.Fatal(err)
+	}
+	b := newBundle(t, "sleep", "1000")
+	b.spec.Linux.CgroupsPath = cg
+	b.save(t)
+	for _, args := range [][]string{{"run", "-d"}, {"create"}} {
+		res := r.sprout(append(args, "--bundle", b.dir, "frozen")...)
+		if res.code == 0 || !strings.Contains(res.stderr, "container's cgroup unexpectedly frozen") {
+			t.Errorf("%v into a frozen cgroup: exit %d, %q", args, res.code, res.stderr)
+		}
+		if _, err := r.state("frozen"); err == nil {
+			t.Errorf("%v into a frozen cgroup left the container", args)
+		}
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Errorf("the refused create removed the cgroup it did not make: %v", err)
+	}
+}
+
+// runc warns when the container's cgroup already holds processes.
+func TestCreateInNonEmptyCgroupWarns(t *testing.T) {
+	r := newRuntime(t)
+	name := fmt.Sprintf("sprout-parity-cli-busy-%d", time.Now().UnixNano())
+	dir := filepath.Join("/sys/fs/cgroup/devices", name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sleeper := exec.Command("sleep", "1000")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sleeper.Process.Kill()
+		sleeper.Wait()
+		r.cleanup()
+		removeCgroups(name)
+	})
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(fmt.Sprint(sleeper.Process.Pid)), 0); err != nil {
+		t.Fatal(err)
+	}
+	b := newBundle(t, "sleep", "1000")
+	b.spec.Linux.CgroupsPath = "/" + name
+	b.save(t)
+	res := r.sprout("create", "--bundle", b.dir, "busycg")
+	if res.code != 0 {
+		t.Fatalf("create: exit %d, %q", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "level=warning") || !strings.Contains(res.stderr, "container's cgroup is not empty: 1 process(es) found") {
+		t.Errorf("create into a cgroup holding a process: stderr %q, want runc's warning", res.stderr)
+	}
+	sleeper.Process.Kill()
+	sleeper.Wait()
+	r.must("delete", "busycg")
+}
+
+// runc's update --memory -1 lifts the memory+swap limit too, unless one
+// is given; the stored one would be below an unlimited memory limit.
+func TestUpdateMemoryUnlimitedLiftsSwap(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "sleep", "1000")
+	b.spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: ptrTo(int64(100 << 20)), Swap: ptrTo(int64(200 << 20))}
+	b.save(t)
+	r.must("run", "-d", "--bundle", b.dir, "memunl")
+	t.Cleanup(func() { r.sprout("delete", "--force", "memunl") })
+	r.must("update", "--memory", "-1", "memunl")
+	dir := filepath.Join("/sys/fs/cgroup/memory", procCgroup(t, r.mustState("memunl").Pid, "memory"))
+	for _, f := range []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"} {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The kernel shows "unlimited" as the page-aligned maximum.
+		if v := strings.TrimSpace(string(data)); v != "9223372036854771712" {
+			t.Errorf("%s after update --memory -1: %s, want unlimited", f, v)
+		}
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// removeCgroups removes the test's cgroups of that name, waiting a little
+// for processes that are still dying in them.
+func removeCgroups(name string) {
+	for i := 0; i < 100; i++ {
+		left := 0
+		for _, d := range cgroupsNamed(name) {
+			if os.Remove(d) != nil {
+				left++
+			}
+		}
+		if left == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// runc 1.1 never puts a cgroup namespace in `spec`, newer runc only on a
+// cgroup2-only host; this host is hybrid.
+func TestSpecNoCgroupNamespaceOnHybridHost(t *testing.T) {
+	var st unix.Statfs_t
+	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil || st.Type == unix.CGROUP2_SUPER_MAGIC {
+		t.Skip("a cgroup2-only host: spec adds a cgroup namespace there")
+	}
+	r := newRuntime(t)
+	dir := t.TempDir()
+	r.must("spec", "--bundle", dir)
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range s.Linux.Namespaces {
+		if n.Type == specs.CgroupNamespace {
+			t.Fatalf("spec on a hybrid host has a cgroup namespace: %v", s.Linux.Namespaces)
+		}
+	}
+	if len(s.Linux.Namespaces) != 5 {
+		t.Errorf("namespaces %v: want runc's pid, network, ipc, uts, mount", s.Linux.Namespaces)
+	}
 }
