@@ -204,6 +204,7 @@ func (c *Container) Signal(sig syscall.Signal, all bool) error {
 		}
 		return nil
 	}
+	debugf("container %s: signal %d to init %d (all: %v)", c.state.ID, sig, c.state.Pid, all)
 	if all {
 		return c.signalAll(sig)
 	}
@@ -313,6 +314,7 @@ func (c *Container) Delete(force bool) error {
 // kill SIGKILLs the init and, through the cgroup, everything else of the
 // container, and waits until the init is gone.
 func (c *Container) kill() error {
+	debugf("container %s: killing every process", c.state.ID)
 	if cg, err := c.cgroup(); err == nil && cg != nil {
 		_ = killCgroup(cg, unix.SIGKILL)
 	}
@@ -339,6 +341,7 @@ func (c *Container) destroy() error {
 	if err != nil {
 		return err
 	}
+	debugf("container %s: removing cgroups %v and state %s", c.state.ID, c.state.CgroupPaths, c.dir)
 	if cg != nil {
 		if err := destroyCgroup(cg); err != nil {
 			return fmt.Errorf("container %s: %w", c.state.ID, err)

@@ -63,11 +63,15 @@ type initConfig struct {
 	// BindSources are the mounts whose sources the parent opened; their
 	// fds follow the config on the sync socket, in this order.
 	BindSources []int `json:"bindSources,omitempty"`
+	// Debug makes the init send its steps to the parent's log.
+	Debug bool `json:"debug,omitempty"`
 }
 
 type syncMsg struct {
 	Type  string `json:"type"`
 	Error string `json:"error,omitempty"`
+	// Msg is the text of a "log" message: a debug line of the init.
+	Msg string `json:"msg,omitempty"`
 }
 
 // Create sets a container up from the bundle and leaves its init waiting
@@ -89,6 +93,7 @@ func Create(root string, opts CreateOptions) (c *Container, err error) {
 	if err := validateSpec(s); err != nil {
 		return nil, err
 	}
+	debugf("container %s: config of bundle %s loaded and valid", opts.ID, bundle)
 	rootfs := s.Root.Path
 	if !filepath.IsAbs(rootfs) {
 		rootfs = filepath.Join(bundle, rootfs)
@@ -206,6 +211,8 @@ func (p *parent) start() error {
 	}
 	p.cg = cg
 	p.c.state.CgroupPaths = cg.Paths()
+	debugf("container %s: cgroups %v", p.c.state.ID, p.c.state.CgroupPaths)
+	debugf("container %s: namespaces %s", p.c.state.ID, describeNamespaces(s.Linux.Namespaces))
 	if _, err := p.sync.Write(buildBootstrap(s.Linux.Namespaces, s.Linux.TimeOffsets, p.c.state.CgroupPaths)); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)
 	}
@@ -231,6 +238,7 @@ func (p *parent) start() error {
 		//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it
 		ParentHooks: s.Hooks != nil && (len(s.Hooks.Prestart) > 0 || len(s.Hooks.CreateRuntime) > 0),
 		BindSources: bindSources,
+		Debug:       Debug != nil,
 	}
 	if err := sendInitConfig(cfgW, &cfg); err != nil {
 		return fmt.Errorf("send config to init: %w", err)
@@ -308,6 +316,7 @@ func (p *parent) waitPid() error {
 				return fmt.Errorf("container init %d: %w", pid, err)
 			}
 			p.c.state.Pid, p.c.state.PidStart = pid, start
+			debugf("container %s: init is pid %d, in its namespaces", p.c.state.ID, pid)
 			// Written from here through the host's procfs: the init is
 			// waiting for its config and has run nothing of the bundle's.
 			if adj := p.spec.Process.OOMScoreAdj; adj != nil {
@@ -388,7 +397,10 @@ func (p *parent) waitReady(hooks bool) error {
 			if reply.Type == "error" {
 				return errors.New(reply.Error)
 			}
+		case "log":
+			debugf("container %s: init: %s", p.c.state.ID, m.Msg)
 		case "ready":
+			debugf("container %s: init set up, waiting for start", p.c.state.ID)
 			p.sync.Close()
 			return nil
 		case "error":

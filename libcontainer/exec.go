@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -75,6 +76,7 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	// the freezer until someone resumes, kills or deletes the container,
 	// and each of them needs the lock.
 	l.unlock()
+	debugf("container %s: exec %q: joining namespaces %s, cgroups %v", c.state.ID, p.Args, describeNamespaces(namespaces), cgPaths)
 	cmd, sync, cfgW, err := spawnInit(spawnOpts{
 		preserveFds: opts.PreserveFds, console: opts.ConsoleSocket,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr,
@@ -100,6 +102,7 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	cfg := initConfig{
 		ID: c.state.ID, Bundle: c.state.Bundle, Rootfs: c.state.Rootfs, Spec: &s,
 		PreserveFds: opts.PreserveFds, Console: opts.ConsoleSocket != nil, Exec: true,
+		Debug: Debug != nil,
 	}
 	if err := sendInitConfig(cfgW, &cfg); err != nil {
 		pp.abort()
@@ -111,6 +114,7 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		pp.abort()
 		return 0, err
 	}
+	debugf("container %s: exec: process %d exec'd", c.state.ID, pp.pid)
 	if opts.PidFile != "" {
 		if err := WritePidFile(opts.PidFile, pp.pid); err != nil {
 			return pp.pid, err
@@ -239,12 +243,18 @@ func (c *Container) awaitExec(fd int, what string) error {
 			if err := c.handOverNotifyFd(oob[:oobn]); err != nil {
 				return err
 			}
+			// The marker that carried the fd may follow log records.
+			msg = append(msg, bytes.TrimSuffix(buf[:n], []byte(notifyFdMarker))...)
 			continue
 		}
 		if n == 0 {
 			break
 		}
 		msg = append(msg, buf[:n]...)
+	}
+	logs, msg := splitLogRecords(msg)
+	for _, l := range logs {
+		debugf("container %s: init: %s", c.state.ID, l)
 	}
 	if len(msg) > 0 {
 		return fmt.Errorf("%s %s: %s", what, c.state.ID, msg)

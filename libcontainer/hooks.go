@@ -64,6 +64,7 @@ func runHook(h specs.Hook, state specs.State) error {
 func runHooks(hooks []specs.Hook, phase string, state specs.State, failFast bool) []string {
 	var warnings []string
 	for i, h := range hooks {
+		debugf("%s hook %d: running %s", phase, i, h.Path)
 		if err := runHook(h, state); err != nil {
 			msg := fmt.Sprintf("%s hook %d: %v", phase, i, err)
 			if failFast {

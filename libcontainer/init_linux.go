@@ -83,6 +83,9 @@ func (ip *initProcess) run() error {
 	}
 	ip.cfg.Spec, ip.cfg.SpecJSON = s, nil
 	cfgFile.Close()
+	if ip.cfg.Debug {
+		Debug = ip.sendLog
+	}
 	if ip.cfg.Exec {
 		return ip.runExec(consoleFile)
 	}
@@ -104,6 +107,7 @@ func (ip *initProcess) run() error {
 	if err := ip.rootfs.prepare(); err != nil {
 		return err
 	}
+	debugf("rootfs %s prepared", ip.cfg.Rootfs)
 	if ip.cfg.ParentHooks {
 		if err := ip.askParent("hooks"); err != nil {
 			return err
@@ -129,12 +133,14 @@ func (ip *initProcess) run() error {
 	if err := ip.rootfs.pivot(); err != nil {
 		return err
 	}
+	debugf("entered the rootfs (no pivot: %v)", ip.cfg.NoPivot)
 	if err := setHostnames(s); err != nil {
 		return err
 	}
 	if err := ip.rootfs.finish(); err != nil {
 		return err
 	}
+	debugf("masked and read-only paths applied")
 	argv0, err := ip.prepareProcess(s.Process, consoleFile, true)
 	if err != nil {
 		return err
@@ -150,6 +156,7 @@ func (ip *initProcess) run() error {
 		return err
 	}
 	ip.conn = conn
+	debugf("start received")
 	return ip.finalize(caps, argv0)
 }
 
@@ -199,6 +206,18 @@ func (ip *initProcess) state(status specs.ContainerState) specs.State {
 	return specs.State{
 		Version: specs.Version, ID: ip.cfg.ID, Status: status, Pid: os.Getpid(),
 		Bundle: ip.cfg.Bundle, Annotations: ip.cfg.Spec.Annotations,
+	}
+}
+
+// sendLog passes a debug line of the init to whoever waits on it: the
+// parent during set-up (a "log" message), afterwards the starter or exec,
+// which read text until execve (a record framed by logMark).
+func (ip *initProcess) sendLog(msg string) {
+	switch {
+	case ip.sync != nil:
+		json.NewEncoder(ip.sync).Encode(syncMsg{Type: "log", Msg: msg})
+	case ip.conn != nil:
+		fmt.Fprintf(ip.conn, "%c%s%c", logMark, msg, logMark)
 	}
 }
 
@@ -269,7 +288,7 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 		// Handed over at once: a profile may notify on a syscall the init
 		// makes before execve, and only the listener can answer it.
 		defer unix.Close(fd)
-		if err := unix.Sendmsg(int(ip.conn.Fd()), []byte("seccomp"), unix.UnixRights(fd), nil, 0); err != nil {
+		if err := unix.Sendmsg(int(ip.conn.Fd()), []byte(notifyFdMarker), unix.UnixRights(fd), nil, 0); err != nil {
 			return fmt.Errorf("linux.seccomp.listenerPath: hand over notify fd: %w", err)
 		}
 		return nil
@@ -350,6 +369,7 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 			return err
 		}
 	}
+	debugf("credentials %d:%d, capabilities and seccomp set; exec %s %q", p.User.UID, p.User.GID, argv0, p.Args)
 	err := unix.Exec(argv0, p.Args, env)
 	return fmt.Errorf("exec %s: %w", argv0, err)
 }

@@ -88,6 +88,7 @@ func (r *rootfs) prepare() error {
 		}
 	}()
 	for i, m := range r.spec.Mounts {
+		debugf("mounts[%d]: %s %s on %s %v", i, m.Type, m.Source, m.Destination, m.Options)
 		if err := r.mount(m, sources[i]); err != nil {
 			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, m.Type, m.Destination, err)
 		}

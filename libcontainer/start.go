@@ -23,12 +23,14 @@ func (c *Container) Start() error {
 	if _, err := c.check(OpStart); err != nil {
 		return err
 	}
+	debugf("container %s: releasing init %d", c.state.ID, c.state.Pid)
 	if err := c.release(); err != nil {
 		// A process that could not be started (a failing startContainer
 		// hook, a failed exec) leaves no container behind.
 		c.stop()
 		return err
 	}
+	debugf("container %s: process %v exec'd", c.state.ID, c.state.Pid)
 	if h := c.state.Hooks; h != nil {
 		st := c.OCIState()
 		st.Status = specs.StateRunning

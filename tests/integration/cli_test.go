@@ -427,3 +427,52 @@ func TestSpecNoCgroupNamespaceOnHybridHost(t *testing.T) {
 		t.Errorf("namespaces %v: want runc's pid, network, ipc, uts, mount", s.Linux.Namespaces)
 	}
 }
+
+// --debug logs each step, the init's included, in runc's formats: here one
+// JSON object a line in the --log file.
+func TestDebugLogJSON(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "sleep", "1000")
+	b.spec.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/true"}}}
+	b.save(t)
+	log := filepath.Join(t.TempDir(), "log.json")
+	r.must("--debug", "--log", log, "--log-format", "json", "run", "-d", "--bundle", b.dir, "dbg")
+	r.must("--debug", "--log", log, "--log-format", "json", "exec", "dbg", "true")
+	r.must("--debug", "--log", log, "--log-format", "json", "delete", "--force", "dbg")
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e struct{ Level, Msg, Time string }
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", l, err)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, e.Time); err != nil || e.Level == "" || e.Msg == "" {
+			t.Errorf("log line %q: want level, msg and an RFC 3339 time", l)
+		}
+		if e.Level == "debug" {
+			msgs = append(msgs, e.Msg)
+		}
+	}
+	all := strings.Join(msgs, "\n")
+	for _, step := range []string{
+		"config of bundle " + b.dir + " loaded", "cgroups map[", "namespaces [pid (new)",
+		"init is pid", "init: mounts[0]: proc proc on /proc", "createRuntime hook 0: running /bin/true",
+		"init: rootfs", "init: entered the rootfs", "init set up", "releasing init",
+		"init: start received", "init: credentials 0:0", "exec /bin/sleep", "exec'd",
+		"exec [\"true\"]: joining namespaces", "exec: process", "killing every process", "removing cgroups",
+	} {
+		if !strings.Contains(all, step) {
+			t.Errorf("no debug line with %q in:\n%s", step, all)
+		}
+	}
+	// Without --debug there are none.
+	quiet := filepath.Join(t.TempDir(), "quiet.json")
+	r.must("--log", quiet, "--log-format", "json", "run", "-d", "--bundle", b.dir, "nodbg")
+	r.must("--log", quiet, "delete", "--force", "nodbg")
+	if data, _ := os.ReadFile(quiet); strings.Contains(string(data), `"debug"`) {
+		t.Errorf("debug lines without --debug: %s", data)
+	}
+}
