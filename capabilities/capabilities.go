@@ -107,6 +107,17 @@ var lastCap = sync.OnceValues(func() (int, error) {
 // bit n standing for capability n.
 type Set struct {
 	bounding, effective, inheritable, permitted, ambient uint64
+	// droppedAmbient are the ambient ones the kernel could not raise.
+	droppedAmbient uint64
+}
+
+// DroppedAmbient lists the ambient capabilities Parse dropped because they
+// are not both permitted and inheritable, or is empty.
+func (s *Set) DroppedAmbient() string {
+	if s.droppedAmbient == 0 {
+		return ""
+	}
+	return list(s.droppedAmbient)
 }
 
 // Parse validates the five capability sets of c by name.
@@ -116,8 +127,10 @@ type Set struct {
 // A capability the running kernel does not support (beyond cap_last_cap) is
 // skipped with a warning, as runc does, so one config runs on older kernels.
 // An ambient capability that is not both permitted and inheritable cannot be
-// raised by the kernel; runc 1.1 silently loses it, Parse drops it with a
-// warning. An effective capability that is not permitted is an error, since
+// raised by the kernel; runc 1.1 silently loses it, Parse drops it and
+// names it in DroppedAmbient, not as a warning: runc's own default config
+// has such ambient capabilities, and runc runs it without a word. An
+// effective capability that is not permitted is an error, since
 // capset(2) always rejects that.
 //
 // A nil c yields an empty Set, which clears all five sets: runc substitutes an
@@ -168,7 +181,7 @@ func parse(c *specs.LinuxCapabilities, last int) (*Set, []string, error) {
 		return nil, nil, fmt.Errorf("process.capabilities.effective: %s not in process.capabilities.permitted", list(extra))
 	}
 	if extra := s.ambient &^ (s.permitted & s.inheritable); extra != 0 {
-		warnings = append(warnings, fmt.Sprintf("process.capabilities.ambient: ignoring %s: an ambient capability must also be permitted and inheritable", list(extra)))
+		s.droppedAmbient = extra
 		s.ambient &^= extra
 	}
 	return s, warnings, nil

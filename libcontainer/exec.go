@@ -216,9 +216,12 @@ func validateExec(s *specs.Spec) error {
 	if err := validateProcAttrs(s); err != nil {
 		return err
 	}
-	_, warnings, err := capabilities.Parse(s.Process.Capabilities)
+	caps, warnings, err := capabilities.Parse(s.Process.Capabilities)
 	for _, w := range warnings {
 		warn("%s", w)
+	}
+	if err == nil {
+		noteDroppedAmbient(caps)
 	}
 	return err
 }

@@ -15,13 +15,14 @@ func validateSpec(s *specs.Spec) error {
 	if err := spec.Validate(s); err != nil {
 		return err
 	}
-	_, warnings, err := capabilities.Parse(s.Process.Capabilities)
+	caps, warnings, err := capabilities.Parse(s.Process.Capabilities)
 	if err != nil {
 		return err
 	}
 	for _, w := range warnings {
 		warn("%s", w)
 	}
+	noteDroppedAmbient(caps)
 	if err := validateProcAttrs(s); err != nil {
 		return err
 	}
@@ -86,4 +87,12 @@ func withDefaultDevices(s *specs.Spec) *specs.LinuxResources {
 	rules = append(rules, defaultDeviceRules...)
 	r.Devices = rules
 	return &r
+}
+
+// noteDroppedAmbient logs, at debug level as runc 1.1 is silent about it,
+// the ambient capabilities that cannot be raised.
+func noteDroppedAmbient(caps *capabilities.Set) {
+	if d := caps.DroppedAmbient(); d != "" {
+		debugf("process.capabilities.ambient: ignoring %s: an ambient capability must also be permitted and inheritable", d)
+	}
 }
