@@ -30,7 +30,7 @@ func (c *Container) Start() error {
 		c.stop()
 		return err
 	}
-	debugf("container %s: process %v exec'd", c.state.ID, c.state.Pid)
+	debugf("container %s: process %d exec'd", c.state.ID, c.state.Pid)
 	if h := c.state.Hooks; h != nil {
 		st := c.OCIState()
 		st.Status = specs.StateRunning
