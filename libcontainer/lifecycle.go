@@ -12,7 +12,7 @@ var (
 	ErrNotPaused  = errors.New("container not paused")
 	ErrNotCreated = errors.New("container not created")
 	ErrNotStopped = errors.New("container not stopped")
-	ErrPaused     = errors.New("container paused (exec needs --ignore-paused)")
+	ErrPaused     = errors.New("cannot exec in a paused container (use --ignore-paused to override)")
 )
 
 // Op is an operation on an existing container whose status decides whether

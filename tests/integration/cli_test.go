@@ -99,6 +99,19 @@ func TestExecIgnorePausedDoesNotBlock(t *testing.T) {
 	}
 }
 
+// runc's words and status for an exec into a paused container without
+// --ignore-paused.
+func TestExecPausedRefused(t *testing.T) {
+	r := newRuntime(t)
+	startSleeper(t, r, "expaused")
+	r.must("pause", "expaused")
+	res := r.sprout("exec", "expaused", "echo", "ok")
+	if res.code != 255 || !strings.Contains(res.stderr, "cannot exec in a paused container") {
+		t.Fatalf("exec into a paused container: exit %d, %q", res.code, res.stderr)
+	}
+	r.must("resume", "expaused")
+}
+
 // runc deletes a created, never started container without --force, and
 // containerd's shim relies on it for a task that never started.
 func TestDeleteCreatedContainer(t *testing.T) {
