@@ -12,18 +12,32 @@ import (
 
 // snapshot is what a failed create must leave as it was.
 type snapshot struct {
-	mounts  string
+	mounts  []string
 	cgroups []string
 }
 
-func takeSnapshot(t *testing.T, id string) snapshot {
+// takeSnapshot records the mounts under dirs (the bundle and the state
+// root: a create puts nothing elsewhere, and other work on the machine
+// mounts elsewhere) and the cgroups named id.
+func takeSnapshot(t *testing.T, id string, dirs ...string) snapshot {
 	t.Helper()
 	m, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var s snapshot
-	s.mounts = string(m)
+	for _, line := range strings.Split(string(m), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		for _, d := range dirs {
+			if f[4] == d || strings.HasPrefix(f[4], d+"/") {
+				s.mounts = append(s.mounts, line)
+				break
+			}
+		}
+	}
 	cg, _ := filepath.Glob("/sys/fs/cgroup/*/" + id)
 	cg2, _ := filepath.Glob("/sys/fs/cgroup/*/*/*/" + id)
 	s.cgroups = append(cg, cg2...)
@@ -83,7 +97,7 @@ func TestBadInput(t *testing.T) {
 			r := newRuntime(t)
 			b := newBundle(t, "true")
 			tc.mutate(t, b)
-			before := takeSnapshot(t, tc.id)
+			before := takeSnapshot(t, tc.id, b.dir, r.root)
 			res := r.sprout("create", "--bundle", b.dir, tc.id)
 			if res.code == 0 {
 				t.Fatalf("create succeeded")
@@ -92,9 +106,9 @@ func TestBadInput(t *testing.T) {
 			if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, tc.want) {
 				t.Fatalf("error %q: want one line containing %q", msg, tc.want)
 			}
-			after := takeSnapshot(t, tc.id)
-			if before.mounts != after.mounts {
-				t.Errorf("mount table changed")
+			after := takeSnapshot(t, tc.id, b.dir, r.root)
+			if strings.Join(before.mounts, "\n") != strings.Join(after.mounts, "\n") {
+				t.Errorf("mounts left: %v", after.mounts)
 			}
 			if left := r.leftProcesses(); len(left) != 0 {
 				t.Errorf("processes left: %v", left)
