@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sprout-runtime/sprout/libcontainer"
+	"github.com/sprout-runtime/sprout/spec"
 )
 
 var execCommand = &cli.Command{
@@ -137,7 +138,7 @@ func withExecStatus(action cli.ActionFunc) cli.ActionFunc {
 // on top of the container's own process.
 func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
 	if path := c.String("process"); path != "" {
-		data, err := os.ReadFile(path)
+		data, err := spec.ReadConfigFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("--process: %w", err)
 		}

@@ -93,14 +93,11 @@ func Create(root string, opts CreateOptions) (c *Container, err error) {
 	if err := validateSpec(s); err != nil {
 		return nil, err
 	}
+	rootfs, err := spec.RootfsPath(bundle, s.Root.Path)
+	if err != nil {
+		return nil, err
+	}
 	debugf("container %s: config of bundle %s loaded and valid", opts.ID, bundle)
-	rootfs := s.Root.Path
-	if !filepath.IsAbs(rootfs) {
-		rootfs = filepath.Join(bundle, rootfs)
-	}
-	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("root.path %s: not a directory", rootfs)
-	}
 	if s.Process.Terminal && opts.ConsoleSocket == nil {
 		return nil, errors.New("process.terminal is true but no console socket was given")
 	}

@@ -207,6 +207,9 @@ func validateExec(s *specs.Spec) error {
 	if !filepath.IsAbs(s.Process.Cwd) {
 		return fmt.Errorf("process.cwd %q: must be an absolute path", s.Process.Cwd)
 	}
+	if err := spec.ValidateExecProcess(s.Process); err != nil {
+		return err
+	}
 	if s.Process.ApparmorProfile != "" && !spec.LSMEnabled("apparmor") {
 		return errors.New("process.apparmorProfile: AppArmor is not enabled on this host")
 	}

@@ -96,7 +96,9 @@ func (r *rootfs) prepare() error {
 			r.devBind = true
 		}
 	}
-	if !r.devBind {
+	// Without a mount namespace the container's /dev is the host's (the
+	// config may not move the root then, see spec.ValidateSharedNamespaces).
+	if _, ownMounts := spec.Namespaces(r.spec)[specs.MountNamespace]; !r.devBind && ownMounts {
 		if err := r.createDevices(); err != nil {
 			return err
 		}

@@ -15,6 +15,9 @@ func validateSpec(s *specs.Spec) error {
 	if err := spec.Validate(s); err != nil {
 		return err
 	}
+	if err := validateJoinedNamespaces(s); err != nil {
+		return err
+	}
 	caps, warnings, err := capabilities.Parse(s.Process.Capabilities)
 	if err != nil {
 		return err

@@ -13,7 +13,7 @@ import (
 
 // Load reads bundle/config.json.
 func Load(bundle string) (*specs.Spec, error) {
-	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	data, err := ReadConfigFile(filepath.Join(bundle, "config.json"))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("bundle %s has no config.json", bundle)
@@ -94,27 +94,40 @@ func Validate(s *specs.Spec) error {
 	if s.Process == nil {
 		return errors.New("process: must be set")
 	}
-	if err := validateProcess(s.Process); err != nil {
-		return err
-	}
 	if s.Linux == nil {
 		return errors.New("linux: must be set on Linux")
+	}
+	if err := validateNUL(s); err != nil {
+		return err
+	}
+	if err := validateProcess(s.Process); err != nil {
+		return err
 	}
 	ns, err := validateNamespaces(s.Linux.Namespaces)
 	if err != nil {
 		return err
 	}
-	if s.Hostname != "" && !ns[specs.UTSNamespace] {
-		return errors.New("hostname: needs a new uts namespace")
+	if err := ValidateSharedNamespaces(s, SharedNamespaces(s)); err != nil {
+		return err
 	}
-	if s.Domainname != "" && !ns[specs.UTSNamespace] {
-		return errors.New("domainname: needs a new uts namespace")
+	// sethostname and setdomainname take at most 64 bytes.
+	if len(s.Hostname) > 64 {
+		return fmt.Errorf("hostname: %d bytes, more than the 64 the kernel takes", len(s.Hostname))
+	}
+	if len(s.Domainname) > 64 {
+		return fmt.Errorf("domainname: %d bytes, more than the 64 the kernel takes", len(s.Domainname))
 	}
 	if (len(s.Linux.UIDMappings) > 0 || len(s.Linux.GIDMappings) > 0) && !ns[specs.UserNamespace] {
 		return errors.New("linux.uidMappings: needs a new user namespace")
 	}
 	if ns[specs.UserNamespace] && len(s.Linux.UIDMappings) == 0 && Namespaces(s)[specs.UserNamespace].Path == "" {
 		return errors.New("linux.uidMappings: a new user namespace needs ID mappings")
+	}
+	if err := validateIDMappings("linux.uidMappings", s.Linux.UIDMappings); err != nil {
+		return err
+	}
+	if err := validateIDMappings("linux.gidMappings", s.Linux.GIDMappings); err != nil {
+		return err
 	}
 	if len(s.Linux.TimeOffsets) > 0 {
 		if !ns[specs.TimeNamespace] || Namespaces(s)[specs.TimeNamespace].Path != "" {
@@ -126,16 +139,19 @@ func Validate(s *specs.Spec) error {
 			}
 		}
 	}
-	for key := range s.Linux.Sysctl {
-		if err := validateSysctl(key, ns); err != nil {
-			return fmt.Errorf("linux.sysctl %q: %w", key, err)
-		}
-	}
 	for i, m := range s.Mounts {
 		if m.Destination == "" {
 			return fmt.Errorf("mounts[%d].destination: must be set", i)
 		}
+		// A relative destination is taken from /, as runc does; one that
+		// comes to / itself would hide the rootfs.
+		if filepath.Clean("/"+m.Destination) == "/" {
+			return fmt.Errorf("mounts[%d].destination %q: a mount over the container's root is not allowed", i, m.Destination)
+		}
 		if err := validateMountOptions(m.Options); err != nil {
+			return fmt.Errorf("mounts[%d] (%s): %w", i, m.Destination, err)
+		}
+		if err := validateMountIDs(m); err != nil {
 			return fmt.Errorf("mounts[%d] (%s): %w", i, m.Destination, err)
 		}
 	}
@@ -146,6 +162,9 @@ func Validate(s *specs.Spec) error {
 	}
 	for i, d := range s.Linux.Devices {
 		if err := validateDevice(d); err != nil {
+			return fmt.Errorf("linux.devices[%d] (%s): %w", i, d.Path, err)
+		}
+		if err := validateDeviceOwner(d); err != nil {
 			return fmt.Errorf("linux.devices[%d] (%s): %w", i, d.Path, err)
 		}
 	}
@@ -190,7 +209,25 @@ func validateProcess(p *specs.Process) error {
 	if p.ConsoleSize != nil && !p.Terminal {
 		return errors.New("process.consoleSize: needs process.terminal")
 	}
-	return nil
+	return ValidateExecProcess(p)
+}
+
+// ValidateExecProcess checks what a process given to exec shares with a
+// container's own: the strings that reach execve and the IDs it runs as.
+func ValidateExecProcess(p *specs.Process) error {
+	if err := validateProcessNUL(p); err != nil {
+		return err
+	}
+	for i, e := range p.Env {
+		name, _, ok := strings.Cut(e, "=")
+		if !ok {
+			return fmt.Errorf("process.env[%d] %q: invalid environment variable: missing '='", i, e)
+		}
+		if name == "" {
+			return fmt.Errorf("process.env[%d] %q: invalid environment variable: name cannot be empty", i, e)
+		}
+	}
+	return validateUser(p.User)
 }
 
 func validateNamespaces(list []specs.LinuxNamespace) (map[specs.LinuxNamespaceType]bool, error) {
@@ -208,36 +245,6 @@ func validateNamespaces(list []specs.LinuxNamespace) (map[specs.LinuxNamespaceTy
 		ns[n.Type] = true
 	}
 	return ns, nil
-}
-
-// validateSysctl accepts only keys that a namespace of the container
-// isolates: anything else would change the host.
-func validateSysctl(key string, ns map[specs.LinuxNamespaceType]bool) error {
-	k := strings.ReplaceAll(key, "/", ".")
-	if strings.Contains(k, "..") || strings.HasPrefix(k, ".") {
-		return errors.New("not a sysctl name")
-	}
-	ipc := map[string]bool{
-		"kernel.msgmax": true, "kernel.msgmnb": true, "kernel.msgmni": true, "kernel.sem": true,
-		"kernel.shmall": true, "kernel.shmmax": true, "kernel.shmmni": true, "kernel.shm_rmid_forced": true,
-	}
-	switch {
-	case ipc[k] || strings.HasPrefix(k, "fs.mqueue."):
-		if !ns[specs.IPCNamespace] {
-			return errors.New("needs a new ipc namespace")
-		}
-	case strings.HasPrefix(k, "net."):
-		if !ns[specs.NetworkNamespace] {
-			return errors.New("needs a new network namespace")
-		}
-	case k == "kernel.hostname" || k == "kernel.domainname":
-		if !ns[specs.UTSNamespace] {
-			return errors.New("needs a new uts namespace")
-		}
-	default:
-		return errors.New("not namespaced: it would change the host")
-	}
-	return nil
 }
 
 func validateDevice(d specs.LinuxDevice) error {
@@ -271,15 +278,7 @@ func validateHooks(h *specs.Hooks) error {
 	if h == nil {
 		return nil
 	}
-	phases := []struct {
-		name  string
-		hooks []specs.Hook
-	}{
-		//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it
-		{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
-		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop},
-	}
-	for _, ph := range phases {
+	for _, ph := range hookPhases(h) {
 		for i, hk := range ph.hooks {
 			if !filepath.IsAbs(hk.Path) {
 				return fmt.Errorf("hooks.%s[%d].path %q: must be absolute", ph.name, i, hk.Path)
@@ -290,4 +289,16 @@ func validateHooks(h *specs.Hooks) error {
 		}
 	}
 	return nil
+}
+
+type hookPhase struct {
+	name  string
+	hooks []specs.Hook
+}
+
+func hookPhases(h *specs.Hooks) []hookPhase {
+	return []hookPhase{
+		{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
+		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop},
+	}
 }
