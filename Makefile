@@ -16,7 +16,7 @@ TAGS    := urfave_cli_no_docs netgo osusergo
 STATICCHECK := v0.8.2
 PKGS    := busybox-static libseccomp-dev pkg-config musl-tools gperf dpkg-dev runc crun
 
-.PHONY: all sprout deps demo test unit integration vm conformance engines bench lint clean
+.PHONY: all sprout deps demo test unit fuzz fuzz-short integration vm conformance engines bench lint clean
 
 all: sprout
 
@@ -40,13 +40,26 @@ lint: deps
 unit: sprout
 	$(GO) test -count=1 . ./spec/ ./capabilities/ ./seccomp/ ./cgroups/ ./libcontainer/...
 
+# Go fuzz targets, as package:function; `make fuzz` runs each for
+# FUZZTIME, `make test` for 10 s. A crasher is saved under the package's
+# testdata/fuzz and replayed by `make unit` from then on.
+FUZZ     := ./spec:FuzzConfig ./spec:FuzzValidateFields ./spec:FuzzMountOptions ./libcontainer:FuzzValidateID .:FuzzParseSignal
+FUZZTIME ?= 60s
+
+fuzz: deps
+	@set -e; for t in $(FUZZ); do echo "fuzz $$t for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; done
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
 integration: sprout
 	SPROUT_BIN=$(CURDIR)/sprout $(GO) test -count=1 -timeout 20m ./tests/integration/
 
 vm: sprout
 	@bash tests/vm/test-tier.sh $(CURDIR)/sprout
 
-test: lint unit integration vm conformance engines
+test: lint unit fuzz-short integration vm conformance engines
 
 conformance: sprout
 	bash tests/conformance/run.sh $(CURDIR)/sprout /usr/sbin/runc

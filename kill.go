@@ -57,11 +57,14 @@ func parseSignal(s string) (syscall.Signal, error) {
 	}
 	if strings.HasPrefix(name, "SIGRTMIN+") || strings.HasPrefix(name, "SIGRTMAX-") {
 		off, err := strconv.Atoi(name[9:])
-		if err == nil {
-			if name[6] == 'I' {
-				return syscall.Signal(34 + off), nil
-			}
-			return syscall.Signal(64 - off), nil
+		n := 64 - off
+		if name[6] == 'I' {
+			n = 34 + off
+		}
+		// The real-time signals are 34..64; an offset past them is no
+		// signal at all (and a negative one once made a negative number).
+		if err == nil && n >= 34 && n <= 64 {
+			return syscall.Signal(n), nil
 		}
 	}
 	return 0, fmt.Errorf("unknown signal %q", s)

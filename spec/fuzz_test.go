@@ -236,3 +236,49 @@ func FuzzMountOptions(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidateFields sets the fields the validator guards on a valid
+// config directly, so that every run reaches the checks rather than the
+// JSON decoder.
+func FuzzValidateFields(f *testing.F) {
+	f.Add(uint32(0), uint32(0), uint32(0), uint32(1), "", "/tmp", "A=1", "sprout", "net.ipv4.ip_forward", "rootfs", "mode=755", uint8(0))
+	f.Add(uint32(4294967295), uint32(5), uint32(4294967295), uint32(2), "/proc/self/ns/net\x00x", ".", "FOO", "a\x00b", "vm.swappiness", "/", "uid=4294967295", uint8(1))
+	f.Add(uint32(2147483648), uint32(2147483647), uint32(4294967294), uint32(1), "/proc/1/ns/net", "..", "=x", strings.Repeat("h", 65), "kernel.shmmax", "/x/..", "gid=-1", uint8(2))
+	f.Add(uint32(1000), uint32(1000), uint32(100000), uint32(65536), "", "/proc/../..", "A=\x00", "", "net/../kernel/core_pattern", "rootfs\x00", "size=1\x00", uint8(3))
+	f.Fuzz(func(t *testing.T, uid, gid, hostID, size uint32, nsPath, dest, env, hostname, sysctl, root, opt string, drop uint8) {
+		s := validBase()
+		s.Process.User = specs.User{UID: uid, GID: gid, AdditionalGids: []uint32{gid ^ uid}}
+		s.Linux.Namespaces[1].Path = nsPath
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs", Options: []string{opt}})
+		s.Process.Env = append(s.Process.Env, env)
+		s.Hostname = hostname
+		s.Linux.Sysctl = map[string]string{sysctl: "1"}
+		s.Root.Path = root
+		if drop&1 != 0 {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: uid, HostID: hostID, Size: size}}
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: gid, HostID: hostID, Size: size}}
+		}
+		switch drop >> 1 % 4 {
+		case 1:
+			withoutNamespace(s, specs.MountNamespace)
+		case 2:
+			noMountNamespace(s)
+			s.Root.Path = root
+		case 3:
+			withoutNamespace(s, specs.NetworkNamespace)
+			withoutNamespace(s, specs.IPCNamespace)
+			withoutNamespace(s, specs.UTSNamespace)
+		}
+		err := Validate(s)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error spans lines: %q", err)
+			}
+			return
+		}
+		if bad := knownBad(s); bad != "" {
+			t.Fatalf("accepted a config with %s", bad)
+		}
+	})
+}
