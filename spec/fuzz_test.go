@@ -41,7 +41,7 @@ func seedConfigs(f *testing.F) {
 		func(s *specs.Spec) { s.Hostname = "a\x00" },
 		func(s *specs.Spec) { s.Process.Env = []string{"A=\x00"} },
 		func(s *specs.Spec) { s.Process.Args = []string{"sh\x00"} },
-		func(s *specs.Spec) { s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/x\x00"}}} },
+		func(s *specs.Spec) { s.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: "/x\x00"}}} },
 		func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward\x00": "1"} },
 		func(s *specs.Spec) {
 			withoutNamespace(s, specs.NetworkNamespace)

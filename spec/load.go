@@ -298,6 +298,7 @@ type hookPhase struct {
 
 func hookPhases(h *specs.Hooks) []hookPhase {
 	return []hookPhase{
+		//lint:ignore SA1019 deprecated, still in the spec and still run by sprout
 		{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
 		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop},
 	}

@@ -103,6 +103,7 @@ func TestValidate(t *testing.T) {
 			s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/true", Args: []string{"true", "\x00"}}}}
 		}, "hooks.createRuntime[0].args[1]"},
 		{"NUL in hook env", func(s *specs.Spec) {
+			//lint:ignore SA1019 the deprecated phase is still checked
 			s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true", Env: []string{"A=\x00"}}}}
 		}, "hooks.prestart[0].env[0]"},
 		{"NUL in sysctl key", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward\x00": "1"} }, "linux.sysctl key"},
