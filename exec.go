@@ -175,6 +175,10 @@ func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
 		}
 	}
 	for _, g := range c.Int64Slice("additional-gids") {
+		// uint32 would wrap 4294967296 to gid 0.
+		if g < 0 || g > spec.MaxUserID {
+			return nil, fmt.Errorf("--additional-gids %d: uids and gids must be in range 0-%d", g, spec.MaxUserID)
+		}
 		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
 	}
 	if caps := c.StringSlice("cap"); len(caps) > 0 {

@@ -413,15 +413,22 @@ func TestBadExecProcess(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cases := []struct{ name, path, want string }{
-		{"uid", writeProcess("uid", func(p *specs.Process) { p.User.UID = 4294967295 }), "process.user.uid: 4294967295 is out of range"},
-		{"nul", writeProcess("nul", func(p *specs.Process) { p.Env = append(p.Env, "A=\x00") }), "process.env[2]: contains a NUL byte"},
-		{"env", writeProcess("env", func(p *specs.Process) { p.Env = append(p.Env, "NOEQUALS") }), `process.env[2] "NOEQUALS": invalid environment variable: missing '='`},
+	process := func(path string) []string { return []string{"-p", path, "badexec"} }
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"uid", process(writeProcess("uid", func(p *specs.Process) { p.User.UID = 4294967295 })), "process.user.uid: 4294967295 is out of range"},
+		{"nul", process(writeProcess("nul", func(p *specs.Process) { p.Env = append(p.Env, "A=\x00") })), "process.env[2]: contains a NUL byte"},
+		{"env", process(writeProcess("env", func(p *specs.Process) { p.Env = append(p.Env, "NOEQUALS") })), `process.env[2] "NOEQUALS": invalid environment variable: missing '='`},
+		{"gid", []string{"-g", "4294967296", "badexec", "sh", "-c", "echo ran > /tmp/gid"}, "--additional-gids 4294967296: uids and gids must be in range 0-2147483647"},
+		{"user", []string{"-u", "4294967295", "badexec", "sh", "-c", "echo ran > /tmp/user"}, "process.user.uid: 4294967295 is out of range"},
 		// Last: an old sprout waits for a writer forever.
-		{"fifo", fifo, "--process: " + fifo + ": not a regular file (a FIFO)"},
+		{"fifo", process(fifo), "--process: " + fifo + ": not a regular file (a FIFO)"},
 	}
 	for _, tc := range cases {
-		res := r.sprout("exec", "-p", tc.path, "badexec")
+		res := r.sprout(append([]string{"exec"}, tc.args...)...)
 		msg := strings.TrimSpace(res.stderr)
 		if res.code == 0 || strings.Count(msg, "\n") != 0 || !strings.Contains(msg, tc.want) {
 			t.Errorf("%s: exit %d, error %q: want one line containing %q", tc.name, res.code, msg, tc.want)
