@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // seedConfigs are config.json documents for the fuzzer to start from: the
@@ -204,6 +205,7 @@ func FuzzMountOptions(f *testing.F) {
 	for _, seed := range []string{
 		"nosuid,strictatime,mode=755,size=65536k", "rbind,ro,rprivate", "rro,rrw,rnosuid",
 		"bind,rw,ro,rw", "uid=4294967295,gid=-1", "mode=755\x00", "", ",,", "defaults", "nosymfollow,rshared",
+		"tmpcopyup,rnoatime,rrelatime", "rro,rrw", "rrw,rro",
 	} {
 		f.Add(seed)
 	}
@@ -213,13 +215,17 @@ func FuzzMountOptions(f *testing.F) {
 		if m.Flags&m.ClearFlags != 0 {
 			t.Fatalf("%q: flags %#x both set and cleared (%#x)", list, m.Flags, m.ClearFlags)
 		}
+		// The access-time mode is a field, cleared as a whole to set one.
+		if both := m.RecAttrSet & m.RecAttrClr &^ unix.MOUNT_ATTR__ATIME; both != 0 {
+			t.Fatalf("%q: recursive attributes %#x both set and cleared", list, both)
+		}
 		if len(m.Data) > len(opts) {
 			t.Fatalf("%q: more data options than options", list)
 		}
 		for _, o := range opts {
 			one := ParseMountOptions([]string{o})
 			known := one.Flags != 0 || one.ClearFlags != 0 || len(one.Propagation) > 0 ||
-				one.RecAttrSet != 0 || one.RecAttrClr != 0 || one.Bind || o == "defaults"
+				one.RecAttrSet != 0 || one.RecAttrClr != 0 || one.Bind || one.CopyUp || o == "defaults"
 			switch {
 			case known && len(one.Data) != 0:
 				t.Fatalf("%q: known and passed as data too", o)
