@@ -186,8 +186,15 @@ func (ip *initProcess) prepareProcess(p *specs.Process, consoleFile *os.File, de
 		if err := setupConsole(consoleFile, p.ConsoleSize, devConsole); err != nil {
 			return "", err
 		}
-	} else if consoleFile != nil {
-		consoleFile.Close()
+	} else {
+		if consoleFile != nil {
+			consoleFile.Close()
+		}
+		// A session of its own, as runc gives every container process:
+		// criu refuses a tree whose session leader is outside it.
+		if _, err := unix.Setsid(); err != nil {
+			return "", fmt.Errorf("setsid: %w", err)
+		}
 	}
 	argv0, err := lookPath(p.Args[0], p.Env)
 	if err != nil {

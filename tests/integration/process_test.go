@@ -88,3 +88,19 @@ func TestPreserveFds(t *testing.T) {
 		t.Fatalf("got %q", out)
 	}
 }
+
+// Every container process leads a session of its own, as in runc, with or
+// without a terminal: criu refuses to checkpoint a tree whose session
+// leader is outside it.
+func TestProcessesLeadTheirSession(t *testing.T) {
+	r := newRuntime(t)
+	const sid = `read -r pid comm state ppid pgrp sid rest </proc/self/stat; echo "$$ $sid"`
+	if out := r.output(newBundle(t, sid)); out != "1 1\n" {
+		t.Fatalf("init: pid and session %q, want \"1 1\"", out)
+	}
+	startSleeper(t, r, "sid1")
+	out := strings.Fields(r.must("exec", "sid1", "sh", "-c", sid))
+	if len(out) != 2 || out[0] != out[1] {
+		t.Fatalf("exec: pid and session %q, want equal", out)
+	}
+}
