@@ -63,7 +63,9 @@ func sproutFeatures() *features.Features {
 		Annotations: map[string]string{
 			"com.github.sprout-runtime.sprout.version": version,
 			"com.github.sprout-runtime.sprout.commit":  commit,
-			"io.github.seccomp.libseccomp.version":     fmt.Sprintf("%d.%d.%d", maj, min, micro),
+			// checkpoint and restore exist; whether criu works is told when they run.
+			"com.github.sprout-runtime.sprout.checkpoint.enabled": "true",
+			"io.github.seccomp.libseccomp.version":                fmt.Sprintf("%d.%d.%d", maj, min, micro),
 		},
 	}
 }

@@ -76,7 +76,13 @@ type syncMsg struct {
 
 // Create sets a container up from the bundle and leaves its init waiting
 // for Start. On any error nothing of the container is left behind.
-func Create(root string, opts CreateOptions) (c *Container, err error) {
+func Create(root string, opts CreateOptions) (*Container, error) {
+	return create(root, opts, (*parent).start)
+}
+
+// create makes the state directory and runs start, which brings up the
+// container's processes (a new init, or restore's criu), under its lock.
+func create(root string, opts CreateOptions, start func(*parent) error) (c *Container, err error) {
 	if err := ValidateID(opts.ID); err != nil {
 		return nil, err
 	}
@@ -153,7 +159,7 @@ func Create(root string, opts CreateOptions) (c *Container, err error) {
 			c = nil
 		}
 	}()
-	if err := p.start(); err != nil {
+	if err := start(p); err != nil {
 		return nil, err
 	}
 	if opts.PidFile != "" {

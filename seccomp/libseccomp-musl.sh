@@ -17,21 +17,7 @@ echo "building libseccomp $version for musl into $dir"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# apt's own lists stay untouched: the source index goes to a private
-# state directory, signed by the same archive keys as the binary packages.
-mkdir -p "$work/parts" "$work/lists/partial" "$work/cache"
-for f in /etc/apt/sources.list.d/*.sources; do
-	[[ -e $f ]] || continue
-	sed -n 's/^Types:.*\bdeb\b.*/Types: deb-src/p; /^Types:/!p' "$f" >"$work/parts/$(basename "$f")"
-done
-for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-	[[ -e $f ]] || continue
-	sed -n 's/^deb[[:space:]]/deb-src /p' "$f" >"$work/parts/$(basename "$f")"
-done
-apt=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/parts"
-	-o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o APT::Sandbox::User=root)
-apt-get "${apt[@]}" update -qq || echo "libseccomp-musl: apt-get update of the source index failed; trying what it fetched" >&2
-(cd "$work" && apt-get "${apt[@]}" source -qq --download-only "libseccomp=$version")
+bash "$(dirname "$0")/../tests/apt-source.sh" "$work" "libseccomp=$version"
 # apt checked the files against the archive's signed index; the
 # maintainer's own signature needs a keyring this machine lacks.
 if ! dpkg-source --no-copy -x "$work"/libseccomp_*.dsc "$work/src" >"$work/unpack.log" 2>&1; then

@@ -1,0 +1,329 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	"golang.org/x/sys/unix"
+	"google.golang.org/protobuf/proto"
+)
+
+// minCriuVersion is the oldest criu whose RPC has everything checkpoint
+// and restore send (orphan_pts_master, external namespaces): runc's floor.
+const minCriuVersion = 30000
+
+// CriuOptions are what checkpoint and restore share.
+type CriuOptions struct {
+	// Criu names the criu binary ("criu": looked up in $PATH).
+	Criu string
+	// ImagePath holds the images; WorkPath the logs (default: ImagePath).
+	ImagePath, WorkPath string
+	TCPEstablished      bool
+	ExtUnixSk           bool
+	ShellJob            bool
+	FileLocks           bool
+	AutoDedup           bool
+	LazyPages           bool
+	// ManageCgroupsMode is soft, full, strict or ignore; empty: criu's
+	// default (soft).
+	ManageCgroupsMode string
+	// EmptyNs lists namespace types ("network") that criu creates empty
+	// instead of restoring them.
+	EmptyNs []string
+}
+
+// criuSwrk is one criu process in service-worker mode, driven over a
+// seqpacket socket with the protobuf messages of its RPC. It is started
+// here rather than by go-criu's own runner because restore has to hand
+// criu fds to inherit (the new stdio, external namespaces) and put it in
+// the container's cgroups before it restores anything.
+type criuSwrk struct {
+	cmd  *exec.Cmd
+	sock *os.File
+	// onNotify answers criu's notifications ("setup-namespaces",
+	// "post-restore", ...); fd is the one sent with "orphan-pts-master".
+	onNotify func(script string, pid int32, fd *os.File) error
+}
+
+// findCriu resolves the criu binary and checks its version. A criu that
+// is missing or older than minCriuVersion gives one error that says what is
+// needed.
+func findCriu(path string) (string, error) {
+	if path == "" {
+		path = "criu"
+	}
+	bin, err := exec.LookPath(path)
+	if err != nil {
+		return "", fmt.Errorf("criu %q not found: checkpoint and restore need criu %s or newer (install it, or name it with --criu): %w", path, criuVersionString(minCriuVersion), err)
+	}
+	// A worker answers one request (and its notifications), then exits.
+	s, err := startCriu(bin, nil, nil, nil, os.Stderr)
+	if err != nil {
+		return "", err
+	}
+	v, err := s.version()
+	s.close()
+	if err != nil {
+		return "", fmt.Errorf("%s: ask its version: %w", bin, err)
+	}
+	if v < minCriuVersion {
+		return "", fmt.Errorf("%s is criu %s: checkpoint and restore need criu %s or newer", bin, criuVersionString(v), criuVersionString(minCriuVersion))
+	}
+	return bin, nil
+}
+
+// startCriu starts criu swrk with the given stdio (nil: /dev/null); extra
+// become its fds 4, 5, ... (fd 3 is the RPC socket).
+func startCriu(bin string, extra []*os.File, stdin, stdout, stderr *os.File) (*criuSwrk, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("criu socket: %w", err)
+	}
+	local, remote := os.NewFile(uintptr(fds[0]), "criu"), os.NewFile(uintptr(fds[1]), "criu-remote")
+	defer remote.Close()
+	cmd := &exec.Cmd{
+		Path: bin, Args: []string{bin, "swrk", "3"},
+		ExtraFiles: append([]*os.File{remote}, extra...),
+	}
+	// Typed nils would reach exec.Cmd as non-nil interfaces.
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
+	if err := cmd.Start(); err != nil {
+		local.Close()
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	return &criuSwrk{cmd: cmd, sock: local}, nil
+}
+
+func criuVersionString(v int) string {
+	return fmt.Sprintf("%d.%d.%d", v/10000, v/100%100, v%100)
+}
+
+func (s *criuSwrk) pid() int { return s.cmd.Process.Pid }
+
+// close ends the worker: criu exits once its socket closes.
+func (s *criuSwrk) close() error {
+	s.sock.Close()
+	return s.cmd.Wait()
+}
+
+func (s *criuSwrk) version() (int, error) {
+	typ := rpc.CriuReqType_VERSION
+	resp, err := s.call(&rpc.CriuReq{Type: &typ})
+	if err != nil {
+		return 0, err
+	}
+	v := resp.GetVersion()
+	if v == nil {
+		return 0, errors.New("no version in the answer")
+	}
+	return int(v.GetMajorNumber())*10000 + int(v.GetMinorNumber())*100 + int(v.GetSublevel()), nil
+}
+
+// checkCriuFeatures asks criu whether it and the kernel support what a
+// request relies on.
+func checkCriuFeatures(bin string, want *rpc.CriuFeatures) error {
+	s, err := startCriu(bin, nil, nil, nil, os.Stderr)
+	if err != nil {
+		return err
+	}
+	typ := rpc.CriuReqType_FEATURE_CHECK
+	resp, err := s.call(&rpc.CriuReq{Type: &typ, Features: want})
+	s.close()
+	if err != nil {
+		return err
+	}
+	got := resp.GetFeatures()
+	var missing []string
+	if want.GetMemTrack() && !got.GetMemTrack() {
+		missing = append(missing, "memory tracking (soft-dirty pages, needed by --pre-dump and --parent-path)")
+	}
+	if want.GetLazyPages() && !got.GetLazyPages() {
+		missing = append(missing, "lazy pages (userfaultfd, needed by --lazy-pages)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("criu or this kernel lacks %s", strings.Join(missing, " and "))
+	}
+	return nil
+}
+
+// run sends a dump, pre-dump or restore request and serves criu's
+// notifications until it answers.
+func (s *criuSwrk) run(typ rpc.CriuReqType, opts *rpc.CriuOpts) (*rpc.CriuResp, error) {
+	req := &rpc.CriuReq{Type: &typ, Opts: opts}
+	for {
+		resp, err := s.call(req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.GetType() != rpc.CriuReqType_NOTIFY {
+			if resp.GetType() != typ {
+				return nil, fmt.Errorf("criu answered %s to %s", resp.GetType(), typ)
+			}
+			return resp, nil
+		}
+		n := resp.GetNotify()
+		var fd *os.File
+		if n.GetScript() == "orphan-pts-master" {
+			if fd, err = recvFd(s.sock); err != nil {
+				return nil, fmt.Errorf("criu orphan-pts-master: %w", err)
+			}
+		}
+		if s.onNotify != nil {
+			err = s.onNotify(n.GetScript(), n.GetPid(), fd)
+		}
+		if fd != nil {
+			fd.Close()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("criu %s: %w", n.GetScript(), err)
+		}
+		notify := rpc.CriuReqType_NOTIFY
+		req = &rpc.CriuReq{Type: &notify, NotifySuccess: proto.Bool(true)}
+	}
+}
+
+func (s *criuSwrk) call(req *rpc.CriuReq) (*rpc.CriuResp, error) {
+	data, err := proto.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.sock.Write(data); err != nil {
+		return nil, fmt.Errorf("send to criu: %w", err)
+	}
+	buf := make([]byte, 64<<10)
+	n, err := s.sock.Read(buf)
+	if err != nil {
+		return nil, fmt.Errorf("read from criu: %w", err)
+	}
+	if n == 0 {
+		return nil, errors.New("criu exited without an answer")
+	}
+	var resp rpc.CriuResp
+	if err := proto.Unmarshal(buf[:n], &resp); err != nil {
+		return nil, fmt.Errorf("decode criu's answer: %w", err)
+	}
+	if !resp.GetSuccess() {
+		msg := resp.GetCrErrmsg()
+		if msg == "" {
+			msg = "no message"
+		}
+		return &resp, fmt.Errorf("criu failed: %s (errno %d)", msg, resp.GetCrErrno())
+	}
+	return &resp, nil
+}
+
+func recvFd(sock *os.File) (*os.File, error) {
+	buf := make([]byte, 64)
+	oob := make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, 0)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) == 0 {
+		return nil, errors.New("no fd sent")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) == 0 {
+		return nil, errors.New("no fd sent")
+	}
+	for _, fd := range fds[1:] {
+		unix.Close(fd)
+	}
+	return os.NewFile(uintptr(fds[0]), "pts-master"), nil
+}
+
+// criuLogHint adds the first error criu logged about the container (its
+// answer carries the first of all, often a harmless rlimit one), and where
+// its log is.
+func criuLogHint(err error, workDir, log string) error {
+	path := filepath.Join(workDir, log)
+	data, _ := os.ReadFile(path)
+	for _, line := range strings.Split(string(data), "\n") {
+		if i := strings.Index(line, "Error ("); i >= 0 && !strings.Contains(line, "RLIMIT_NOFILE") {
+			return fmt.Errorf("%w; criu logged: %s (criu's log: %s)", err, line[i:], path)
+		}
+	}
+	return fmt.Errorf("%w (criu's log: %s)", err, path)
+}
+
+// openDirs opens the image and work directories whose fds criu takes.
+func openDirs(o *CriuOptions, makeImage bool) (img, work *os.File, err error) {
+	if o.ImagePath == "" {
+		return nil, nil, errors.New("--image-path: no image directory given")
+	}
+	if makeImage {
+		if err := os.MkdirAll(o.ImagePath, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("--image-path %s: %w", o.ImagePath, err)
+		}
+	}
+	if img, err = os.Open(o.ImagePath); err != nil {
+		return nil, nil, fmt.Errorf("--image-path %s: %w", o.ImagePath, err)
+	}
+	if o.WorkPath == "" {
+		o.WorkPath = o.ImagePath
+	}
+	if err := os.MkdirAll(o.WorkPath, 0o700); err != nil {
+		img.Close()
+		return nil, nil, fmt.Errorf("--work-path %s: %w", o.WorkPath, err)
+	}
+	if work, err = os.Open(o.WorkPath); err != nil {
+		img.Close()
+		return nil, nil, fmt.Errorf("--work-path %s: %w", o.WorkPath, err)
+	}
+	return img, work, nil
+}
+
+// commonOpts fills what dump and restore requests share.
+func commonOpts(o *CriuOptions, img, work *os.File, log string) (*rpc.CriuOpts, error) {
+	opts := &rpc.CriuOpts{
+		ImagesDirFd:     proto.Int32(int32(img.Fd())),
+		WorkDirFd:       proto.Int32(int32(work.Fd())),
+		LogLevel:        proto.Int32(4),
+		LogFile:         proto.String(log),
+		ManageCgroups:   proto.Bool(true),
+		NotifyScripts:   proto.Bool(true),
+		ShellJob:        proto.Bool(o.ShellJob),
+		ExtUnixSk:       proto.Bool(o.ExtUnixSk),
+		TcpEstablished:  proto.Bool(o.TCPEstablished),
+		FileLocks:       proto.Bool(o.FileLocks),
+		AutoDedup:       proto.Bool(o.AutoDedup),
+		LazyPages:       proto.Bool(o.LazyPages),
+		OrphanPtsMaster: proto.Bool(true),
+	}
+	switch o.ManageCgroupsMode {
+	case "":
+	case "soft":
+		opts.ManageCgroupsMode = rpc.CriuCgMode_SOFT.Enum()
+	case "full":
+		opts.ManageCgroupsMode = rpc.CriuCgMode_FULL.Enum()
+	case "strict":
+		opts.ManageCgroupsMode = rpc.CriuCgMode_STRICT.Enum()
+	case "ignore":
+		opts.ManageCgroupsMode = rpc.CriuCgMode_IGNORE.Enum()
+	default:
+		return nil, fmt.Errorf("--manage-cgroups-mode %q: want soft, full, strict or ignore", o.ManageCgroupsMode)
+	}
+	for _, ns := range o.EmptyNs {
+		switch ns {
+		case "network":
+			opts.EmptyNs = proto.Uint32(opts.GetEmptyNs() | unix.CLONE_NEWNET)
+		default:
+			return nil, fmt.Errorf("--empty-ns %q: only network is supported", ns)
+		}
+	}
+	return opts, nil
+}

@@ -1,0 +1,257 @@
+package libcontainer
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/sprout-runtime/sprout/cgroups"
+	"github.com/sprout-runtime/sprout/spec"
+)
+
+// RestoreOptions are restore's inputs: a container made from the bundle as
+// create makes it, whose processes come from criu's images.
+type RestoreOptions struct {
+	CreateOptions
+	CriuOptions
+}
+
+// Restore brings a checkpointed container back under opts.ID from the
+// bundle's config and the images in opts.ImagePath. The state directory,
+// cgroups, hooks and clean-up on failure are create's; criu takes the
+// place of the init. The container is running when it returns.
+func Restore(root string, opts RestoreOptions) (*Container, error) {
+	if opts.ImagePath == "" {
+		return nil, fmt.Errorf("--image-path: no image directory given")
+	}
+	if _, err := os.Stat(filepath.Join(opts.ImagePath, descriptorsFile)); err != nil {
+		return nil, fmt.Errorf("--image-path %s: not a checkpoint of a container: %w", opts.ImagePath, err)
+	}
+	return create(root, opts.CreateOptions, func(p *parent) error { return p.restore(&opts.CriuOptions) })
+}
+
+func (p *parent) restore(o *CriuOptions) error {
+	s := p.spec
+	bin, err := findCriu(o.Criu)
+	if err != nil {
+		return err
+	}
+	img, work, err := openDirs(o, false)
+	if err != nil {
+		return err
+	}
+	defer img.Close()
+	defer work.Close()
+	var stdio []string
+	if err := loadImageJSON(o.ImagePath, descriptorsFile, &stdio); err != nil {
+		return err
+	}
+	var mounts []extMount
+	if err := loadImageJSON(o.ImagePath, extMountsFile, &mounts); err != nil {
+		return err
+	}
+	opts, err := commonOpts(o, img, work, "restore.log")
+	if err != nil {
+		return err
+	}
+	opts.RstSibling = proto.Bool(true)
+
+	cg, err := cgroups.New(s.Linux.CgroupsPath, p.c.state.ID)
+	if err != nil {
+		return fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	if err := cg.Apply(-1); err != nil {
+		return fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	p.cg = cg
+	p.c.state.CgroupPaths = cg.Paths()
+	if s.Linux.Resources != nil {
+		if err := cg.Set(withDefaultDevices(s)); err != nil {
+			return fmt.Errorf("linux.resources: %w", err)
+		}
+	}
+	for _, m := range mounts {
+		src, err := p.mountSource(m)
+		if err != nil {
+			return err
+		}
+		opts.ExtMnt = append(opts.ExtMnt, &rpc.ExtMountMap{Key: proto.String(m.Dest), Val: proto.String(src)})
+	}
+
+	// criu's fds: 0-2 the new stdio, 3 its socket, then the extra files.
+	var extra []*os.File
+	defer func() {
+		for _, f := range extra {
+			f.Close()
+		}
+	}()
+	for i, d := range stdio {
+		if strings.HasPrefix(d, "pipe:") {
+			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: proto.String(d), Fd: proto.Int32(int32(i))})
+		}
+	}
+	if ns, ok := spec.Namespaces(s)[specs.NetworkNamespace]; ok && ns.Path != "" {
+		f, err := os.Open(ns.Path)
+		if err != nil {
+			return fmt.Errorf("linux.namespaces: network path %s: %w", ns.Path, err)
+		}
+		extra = append(extra, f)
+		opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: proto.String(extNetNsKey), Fd: proto.Int32(int32(3 + len(extra)))})
+	}
+
+	// criu wants the root as a mount point of its own.
+	criuRoot := filepath.Join(p.c.dir, "criu-root")
+	if err := os.Mkdir(criuRoot, 0o700); err != nil {
+		return fmt.Errorf("restore root: %w", err)
+	}
+	defer os.Remove(criuRoot)
+	if err := unix.Mount(p.c.state.Rootfs, criuRoot, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("restore root: bind %s: %w", p.c.state.Rootfs, err)
+	}
+	defer unix.Unmount(criuRoot, unix.MNT_DETACH)
+	opts.Root = proto.String(criuRoot)
+
+	criu, err := startCriu(bin, extra, orStd(p.opts.Stdin, os.Stdin), orStd(p.opts.Stdout, os.Stdout), orStd(p.opts.Stderr, os.Stderr))
+	if err != nil {
+		return err
+	}
+	// Put in the container's cgroups, criu restores the tree into them: its
+	// own cgroups become the root of the dumped ones.
+	if err := cg.Apply(criu.pid()); err != nil {
+		criu.close()
+		return fmt.Errorf("linux.cgroupsPath: move criu in: %w", err)
+	}
+	roots, err := criuCgroupRoots(criu.pid(), cg.Paths())
+	if err != nil {
+		criu.close()
+		return err
+	}
+	opts.CgRoot = roots
+	criu.onNotify = p.restoreNotify
+	_, err = criu.run(rpc.CriuReqType_RESTORE, opts)
+	if cerr := criu.close(); err == nil && cerr != nil && p.pid == 0 {
+		err = fmt.Errorf("criu: %w", cerr)
+	}
+	if err != nil {
+		return criuLogHint(fmt.Errorf("restore container %s: %w", p.c.state.ID, err), o.WorkPath, "restore.log")
+	}
+	if p.pid == 0 {
+		return fmt.Errorf("restore container %s: criu did not report the restored init", p.c.state.ID)
+	}
+	return writeJSONAtomic(p.c.dir, stateFile, p.c.state)
+}
+
+// restoreNotify runs what create runs around an init at the same points of
+// criu's restore: the prestart and createRuntime hooks once the namespaces
+// exist (as runc does), the state once the init is back.
+func (p *parent) restoreNotify(script string, pid int32, fd *os.File) error {
+	switch script {
+	case "setup-namespaces":
+		h := p.spec.Hooks
+		if h == nil {
+			return nil
+		}
+		st := p.c.OCIState()
+		st.Status = specs.StateCreated
+		st.Pid = int(pid)
+		//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it
+		if err := runHooksStrict(h.Prestart, "prestart", st); err != nil {
+			return err
+		}
+		return runHooksStrict(h.CreateRuntime, "createRuntime", st)
+	case "post-restore":
+		start, _, err := processStartTime(int(pid))
+		if err != nil {
+			return fmt.Errorf("restored init %d: %w", pid, err)
+		}
+		p.pid = int(pid)
+		p.c.state.Pid, p.c.state.PidStart = int(pid), start
+		return writeJSONAtomic(p.c.dir, stateFile, p.c.state)
+	case "orphan-pts-master":
+		if p.opts.ConsoleSocket == nil {
+			return nil
+		}
+		rights := unix.UnixRights(int(fd.Fd()))
+		if err := unix.Sendmsg(int(p.opts.ConsoleSocket.Fd()), []byte("/dev/ptmx"), rights, nil, 0); err != nil {
+			return fmt.Errorf("--console-socket: send the pty master: %w", err)
+		}
+	}
+	return nil
+}
+
+// mountSource names on the host what an external mount of the checkpoint
+// is bound from now.
+func (p *parent) mountSource(m extMount) (string, error) {
+	switch m.Kind {
+	case "null":
+		return "/dev/null", nil
+	case "bind":
+		for i, sm := range p.spec.Mounts {
+			if filepath.Clean("/"+sm.Destination) != m.Dest {
+				continue
+			}
+			src := sm.Source
+			if !filepath.IsAbs(src) {
+				src = filepath.Join(p.c.state.Bundle, src)
+			}
+			if _, err := os.Stat(src); err != nil {
+				return "", fmt.Errorf("mounts[%d].source: %w", i, err)
+			}
+			return src, nil
+		}
+		return "", fmt.Errorf("checkpoint has a bind mount on %s, the config has none", m.Dest)
+	case "cgroup":
+		// The container's cgroup in that hierarchy, which may have moved.
+		for _, dir := range p.c.state.CgroupPaths {
+			if strings.HasPrefix(dir, m.Hierarchy+"/") {
+				return dir, nil
+			}
+		}
+		return filepath.Join(m.Hierarchy, m.Root), nil
+	}
+	return "", fmt.Errorf("checkpoint: unknown kind %q of external mount %s", m.Kind, m.Dest)
+}
+
+// criuCgroupRoots maps each hierarchy of the container's cgroups to the
+// cgroup criu is in, which holds the restored tree.
+func criuCgroupRoots(pid int, paths map[string]string) ([]*rpc.CgroupRoot, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return nil, fmt.Errorf("criu's cgroups: %w", err)
+	}
+	defer f.Close()
+	ours := map[string]bool{}
+	for k := range paths {
+		ours[k] = true
+	}
+	var out []*rpc.CgroupRoot
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[1] == "" {
+			// cgroup v2: criu calls its hierarchy "unified".
+			if ours[""] && cgroups.DetectMode() == cgroups.Unified {
+				out = append(out, &rpc.CgroupRoot{Path: proto.String(parts[2])})
+			}
+			continue
+		}
+		for _, ctrl := range strings.Split(parts[1], ",") {
+			if ours[ctrl] {
+				out = append(out, &rpc.CgroupRoot{Ctrl: proto.String(parts[1]), Path: proto.String(parts[2])})
+				break
+			}
+		}
+	}
+	return out, sc.Err()
+}
