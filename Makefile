@@ -16,7 +16,7 @@ TAGS    := urfave_cli_no_docs netgo osusergo
 STATICCHECK := v0.8.2
 PKGS    := busybox-static libseccomp-dev pkg-config musl-tools gperf dpkg-dev runc crun
 
-.PHONY: all sprout deps demo test unit fuzz fuzz-short integration vm conformance engines bench lint clean
+.PHONY: all sprout deps demo test unit fuzz fuzz-short integration vm conformance engines bench lint clean checkpoint
 
 all: sprout
 
@@ -59,7 +59,13 @@ integration: sprout
 vm: sprout
 	@bash tests/vm/test-tier.sh $(CURDIR)/sprout
 
-test: lint unit fuzz-short integration vm conformance engines
+test: lint unit fuzz-short integration checkpoint vm conformance engines
+
+# criu built from source (tests/criu/build.sh): bookworm's 3.17 does not
+# work on kernels as new as this host's.
+checkpoint: sprout
+	@bash tests/criu/build.sh $(CURDIR)/.build/criu
+	SPROUT_BIN=$(CURDIR)/sprout SPROUT_CRIU=$(CURDIR)/.build/criu/criu $(GO) test -count=1 -timeout 20m -v ./tests/checkpoint/
 
 conformance: sprout
 	bash tests/conformance/run.sh $(CURDIR)/sprout /usr/sbin/runc

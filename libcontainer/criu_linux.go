@@ -45,6 +45,8 @@ type CriuOptions struct {
 type criuSwrk struct {
 	cmd  *exec.Cmd
 	sock *os.File
+	// fd is one that came with criu's last message.
+	fd *os.File
 	// onNotify answers criu's notifications ("setup-namespaces",
 	// "post-restore", ...); fd is the one sent with "orphan-pts-master".
 	onNotify func(script string, pid int32, fd *os.File) error
@@ -175,11 +177,10 @@ func (s *criuSwrk) run(typ rpc.CriuReqType, opts *rpc.CriuOpts) (*rpc.CriuResp, 
 			return resp, nil
 		}
 		n := resp.GetNotify()
-		var fd *os.File
-		if n.GetScript() == "orphan-pts-master" {
-			if fd, err = recvFd(s.sock); err != nil {
-				return nil, fmt.Errorf("criu orphan-pts-master: %w", err)
-			}
+		fd := s.fd
+		s.fd = nil
+		if n.GetScript() == "orphan-pts-master" && fd == nil {
+			return nil, errors.New("criu orphan-pts-master: no fd sent")
 		}
 		if s.onNotify != nil {
 			err = s.onNotify(n.GetScript(), n.GetPid(), fd)
@@ -203,10 +204,16 @@ func (s *criuSwrk) call(req *rpc.CriuReq) (*rpc.CriuResp, error) {
 	if _, err := s.sock.Write(data); err != nil {
 		return nil, fmt.Errorf("send to criu: %w", err)
 	}
-	buf := make([]byte, 64<<10)
-	n, err := s.sock.Read(buf)
+	// A notification may come with an fd (orphan-pts-master's pty master).
+	buf, oob := make([]byte, 64<<10), make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(int(s.sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("read from criu: %w", err)
+	}
+	if oobn > 0 {
+		if s.fd, err = parseFd(oob[:oobn]); err != nil {
+			return nil, fmt.Errorf("read from criu: %w", err)
+		}
 	}
 	if n == 0 {
 		return nil, errors.New("criu exited without an answer")
@@ -225,20 +232,14 @@ func (s *criuSwrk) call(req *rpc.CriuReq) (*rpc.CriuResp, error) {
 	return &resp, nil
 }
 
-func recvFd(sock *os.File) (*os.File, error) {
-	buf := make([]byte, 64)
-	oob := make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, 0)
-	if err != nil {
-		return nil, err
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+func parseFd(oob []byte) (*os.File, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil || len(msgs) == 0 {
-		return nil, errors.New("no fd sent")
+		return nil, errors.New("bad control message")
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
 	if err != nil || len(fds) == 0 {
-		return nil, errors.New("no fd sent")
+		return nil, errors.New("bad control message")
 	}
 	for _, fd := range fds[1:] {
 		unix.Close(fd)

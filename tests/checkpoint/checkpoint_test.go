@@ -1,0 +1,195 @@
+package checkpoint
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A counting container is checkpointed (and gone: no process, no state, no
+// cgroup, as with runc), restored, and counts on from where it was; state,
+// exec, kill and delete work on it.
+func TestCheckpointRestoreCounter(t *testing.T) {
+	needCriu(t)
+	r := newRuntime(t)
+	b := newBundle(t, counterScript)
+	b.save(t)
+	r.detached("run", "-d", "--bundle", b.dir, "cr1")
+	oldPid := r.mustState("cr1").Pid
+	waitCount(t, b, 10)
+	img := filepath.Join(t.TempDir(), "img")
+	r.must("checkpoint", "--image-path", img, "cr1")
+	if alive(oldPid) {
+		t.Fatalf("init %d still runs after checkpoint", oldPid)
+	}
+	if res := r.sprout(nil, "state", "cr1"); res.code == 0 || !strings.Contains(res.stderr, "does not exist") {
+		t.Fatalf("state after checkpoint: exit %d, %q %q; want: does not exist", res.code, res.stdout, res.stderr)
+	}
+	if dirs := cgroupDirs("cr1"); len(dirs) > 0 {
+		t.Fatalf("cgroups left after checkpoint: %v", dirs)
+	}
+	at := count(t, b)
+	time.Sleep(300 * time.Millisecond)
+	if c := count(t, b); c != at {
+		t.Fatalf("counter moved from %d to %d while checkpointed", at, c)
+	}
+
+	r.detached("restore", "-d", "--image-path", img, "--bundle", b.dir, "cr1")
+	st := r.mustState("cr1")
+	if st.Status != "running" || st.Pid == oldPid || !alive(st.Pid) {
+		t.Fatalf("after restore: %+v (old pid %d)", st, oldPid)
+	}
+	// Counts on: the next values follow the checkpointed one, not 1.
+	if c := waitCount(t, b, at+5); c > at+200 {
+		t.Fatalf("counter %d after restore from %d", c, at)
+	}
+	// The same process tree in the same kind of pid namespace: sh is pid 1.
+	if out := r.must("exec", "cr1", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '"); !strings.Contains(out, "while true") {
+		t.Fatalf("pid 1 of the restored container: %q", out)
+	}
+	if cg := cgroupOf(t, st.Pid, "pids"); filepath.Base(cg) != "cr1" {
+		t.Fatalf("restored init in pids cgroup %s, want the container's", cg)
+	}
+	r.must("kill", "cr1", "KILL")
+	deadline := time.Now().Add(10 * time.Second)
+	for r.mustState("cr1").Status != "stopped" {
+		if time.Now().After(deadline) {
+			t.Fatal("restored container never stopped after SIGKILL")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.must("delete", "cr1")
+	if dirs := cgroupDirs("cr1"); len(dirs) > 0 {
+		t.Fatalf("cgroups left after delete: %v", dirs)
+	}
+}
+
+// With --leave-running the container runs on; the images hold the counter
+// of the moment they were taken.
+func TestCheckpointLeaveRunning(t *testing.T) {
+	needCriu(t)
+	r := newRuntime(t)
+	b := newBundle(t, counterScript)
+	b.save(t)
+	r.detached("run", "-d", "--bundle", b.dir, "lr1")
+	pid := r.mustState("lr1").Pid
+	waitCount(t, b, 5)
+	img := filepath.Join(t.TempDir(), "img")
+	r.must("checkpoint", "--leave-running", "--image-path", img, "lr1")
+	at := count(t, b)
+	if st := r.mustState("lr1"); st.Status != "running" || st.Pid != pid {
+		t.Fatalf("after checkpoint --leave-running: %+v", st)
+	}
+	later := waitCount(t, b, at+20)
+	r.must("delete", "--force", "lr1")
+	r.detached("restore", "-d", "--image-path", img, "--bundle", b.dir, "lr1")
+	// The restored counter starts from the image's value, below what the
+	// original reached before it was deleted.
+	time.Sleep(200 * time.Millisecond)
+	if c := count(t, b); c >= later+3 || c < at {
+		t.Fatalf("restored counter %d; checkpointed at %d, original reached %d", c, at, later)
+	}
+	waitCount(t, b, later+5)
+}
+
+// A pre-dump copies the memory while the container runs; the dump after
+// it, with --parent-path, only what changed since.
+func TestPreDumpThenDump(t *testing.T) {
+	needCriu(t)
+	if !memTrack {
+		t.Skip("this kernel does not track dirty pages (criu check --feature mem_dirty_track fails): pre-dump cannot work here")
+	}
+	r := newRuntime(t)
+	b := newBundle(t, counterScript)
+	b.save(t)
+	r.detached("run", "-d", "--bundle", b.dir, "pd1")
+	waitCount(t, b, 5)
+	base := t.TempDir()
+	r.must("checkpoint", "--pre-dump", "--image-path", filepath.Join(base, "parent"), "pd1")
+	if st := r.mustState("pd1"); st.Status != "running" {
+		t.Fatalf("after pre-dump: %+v", st)
+	}
+	r.must("checkpoint", "--parent-path", "../parent", "--image-path", filepath.Join(base, "img"), "pd1")
+	at := count(t, b)
+	if _, err := os.Lstat(filepath.Join(base, "img", "parent")); err != nil {
+		t.Fatalf("dump did not link its parent images: %v", err)
+	}
+	r.detached("restore", "-d", "--image-path", filepath.Join(base, "img"), "--bundle", b.dir, "pd1")
+	if c := waitCount(t, b, at+3); c > at+200 {
+		t.Fatalf("counter %d after restore from %d", c, at)
+	}
+}
+
+// A config bind mount and the masked paths are there again after restore,
+// bound from the host as before.
+func TestRestoreBindMountAndMaskedPaths(t *testing.T) {
+	needCriu(t)
+	r := newRuntime(t)
+	b := newBundle(t, counterScript)
+	host := t.TempDir()
+	os.WriteFile(filepath.Join(host, "before"), []byte("from the host\n"), 0o644)
+	b.spec.Mounts = append(b.spec.Mounts, specMount(host, "/mnt/data"))
+	b.save(t)
+	r.detached("run", "-d", "--bundle", b.dir, "bm1")
+	waitCount(t, b, 3)
+	img := filepath.Join(t.TempDir(), "img")
+	r.must("checkpoint", "--image-path", img, "bm1")
+	r.detached("restore", "-d", "--image-path", img, "--bundle", b.dir, "bm1")
+	os.WriteFile(filepath.Join(host, "after"), []byte("written after restore\n"), 0o644)
+	out := r.must("exec", "bm1", "sh", "-c", "cat /mnt/data/before /mnt/data/after; echo in > /mnt/data/inside; stat -c '%t:%T' /proc/keys; ls -A /proc/acpi | wc -l; grep -c ' /mnt/data ' /proc/self/mountinfo")
+	want := "from the host\nwritten after restore\n1:3\n0\n1\n"
+	if out != want {
+		t.Fatalf("inside the restored container: %q, want %q", out, want)
+	}
+	if data, _ := os.ReadFile(filepath.Join(host, "inside")); string(data) != "in\n" {
+		t.Fatalf("write through the bind mount: host sees %q", data)
+	}
+}
+
+// TCP connections on loopback survive with --tcp-established: the client
+// keeps writing into the same connection after restore.
+func TestRestoreTCPEstablished(t *testing.T) {
+	needCriu(t)
+	r := newRuntime(t)
+	b := newBundle(t, `ip link set lo up; sleep 1000 | nc -l -p 5555 > /tmp/recv & sleep 0.3;
+i=0; while true; do i=$((i+1)); echo $i; echo $i > /tmp/count; sleep 0.05; done | nc 127.0.0.1 5555`)
+	b.spec.Process.Capabilities.Bounding = append(b.spec.Process.Capabilities.Bounding, "CAP_NET_ADMIN")
+	b.spec.Process.Capabilities.Effective = append(b.spec.Process.Capabilities.Effective, "CAP_NET_ADMIN")
+	b.spec.Process.Capabilities.Permitted = append(b.spec.Process.Capabilities.Permitted, "CAP_NET_ADMIN")
+	b.save(t)
+	r.detached("run", "-d", "--bundle", b.dir, "tcp1")
+	waitCount(t, b, 5)
+	img := filepath.Join(t.TempDir(), "img")
+	if res := r.sprout(nil, "checkpoint", "--image-path", img, "tcp1"); res.code == 0 {
+		t.Fatal("checkpoint of an established connection without --tcp-established succeeded")
+	}
+	r.must("checkpoint", "--tcp-established", "--image-path", img, "tcp1")
+	received := lines(t, b.rootfs("tmp/recv"))
+	r.detached("restore", "-d", "--tcp-established", "--image-path", img, "--bundle", b.dir, "tcp1")
+	deadline := time.Now().Add(20 * time.Second)
+	for lines(t, b.rootfs("tmp/recv")) < received+10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing more received over the restored connection (%d lines before)", received)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// One connection, counted on without a gap or a restart at 1.
+	data, _ := os.ReadFile(b.rootfs("tmp/recv"))
+	for i, l := range strings.Fields(string(data)) {
+		if l != strconv.Itoa(i+1) {
+			t.Fatalf("line %d received is %q", i+1, l)
+		}
+	}
+}
+
+func lines(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(data), "\n")
+}

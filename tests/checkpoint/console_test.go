@@ -1,0 +1,118 @@
+package checkpoint
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// consoleSocket listens where sprout sends a pty master and returns it.
+type consoleSocket struct {
+	path string
+	fd   int
+}
+
+func newConsoleSocket(t *testing.T) *consoleSocket {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "console.sock")
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 1); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return &consoleSocket{path: path, fd: fd}
+}
+
+// master accepts one connection and receives the fd sent on it.
+func (c *consoleSocket) master(t *testing.T) *os.File {
+	t.Helper()
+	conn, _, err := unix.Accept(c.fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(conn)
+	buf, oob := make([]byte, 256), make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := unix.Recvmsg(conn, buf, oob, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) == 0 {
+		t.Fatalf("no fd on the console socket: %v", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) == 0 {
+		t.Fatalf("no fd on the console socket: %v", err)
+	}
+	f := os.NewFile(uintptr(fds[0]), "pty-master")
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// readUntil reads the pty master until want shows up.
+func readUntil(t *testing.T, m *os.File, want string) string {
+	t.Helper()
+	var got strings.Builder
+	buf := make([]byte, 4096)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(got.String(), want) {
+		m.SetReadDeadline(deadline)
+		n, err := m.Read(buf)
+		got.Write(buf[:max(n, 0)])
+		if err != nil && !errors.Is(err, syscall.EINTR) {
+			t.Fatalf("pty: waiting for %q: %v; read %q", want, err, got.String())
+		}
+	}
+	return got.String()
+}
+
+// A container on a terminal is restored onto a new pty, whose master goes
+// to the --console-socket of restore: the shell answers on it.
+func TestRestoreConsoleSocket(t *testing.T) {
+	needCriu(t)
+	r := newRuntime(t)
+	b := newBundle(t, "")
+	b.spec.Process.Terminal = true
+	b.spec.Process.Args = []string{"sh"}
+	b.save(t)
+	sock := newConsoleSocket(t)
+	go r.must("run", "-d", "--console-socket", sock.path, "--bundle", b.dir, "tty1")
+	m := sock.master(t)
+	m.Write([]byte("echo before-$((20+1))\n"))
+	readUntil(t, m, "before-21")
+	m.Write([]byte("x=kept; while true; do echo 1 > /tmp/count; sleep 0.05; done &\n"))
+	waitCount(t, b, 1)
+	img := filepath.Join(t.TempDir(), "img")
+	r.must("checkpoint", "--image-path", img, "tty1")
+	m.Close()
+
+	sock2 := newConsoleSocket(t)
+	done := make(chan result, 1)
+	go func() { done <- r.sprout(nil, "restore", "-d", "--console-socket", sock2.path, "--image-path", img, "--bundle", b.dir, "tty1") }()
+	m2 := sock2.master(t)
+	if res := <-done; res.code != 0 {
+		t.Fatalf("restore: exit %d: %s", res.code, res.stderr)
+	}
+	// The shell, with its variables, reads the new terminal.
+	m2.Write([]byte("echo after-$x-$((40+2))\n"))
+	out := readUntil(t, m2, "after-kept-42")
+	if out == "" {
+		t.Fatal("no answer on the restored terminal")
+	}
+	out = r.must("exec", "tty1", "sh", "-c", "tty </proc/1/fd/0")
+	if !strings.HasPrefix(out, "/dev/pts/") {
+		t.Fatalf("the restored init's stdin is %q, want a pty", out)
+	}
+}

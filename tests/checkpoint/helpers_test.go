@@ -1,0 +1,331 @@
+// Package checkpoint drives `sprout checkpoint` and `sprout restore` with a
+// real criu against busybox containers, and checks from the host and from
+// inside the restored container that they carried on where they were.
+// `make checkpoint` runs it with the criu that tests/criu/build.sh builds;
+// where criu cannot work on the kernel every test is skipped, saying why.
+package checkpoint
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/spec"
+)
+
+var (
+	sproutBin, criuBin string
+	busybox            = "/bin/busybox"
+	// criuBroken says why criu cannot checkpoint here ("" if it can).
+	criuBroken string
+	// memTrack tells whether the kernel tracks dirty pages (pre-dump).
+	memTrack bool
+)
+
+func TestMain(m *testing.M) {
+	if os.Geteuid() != 0 {
+		fmt.Println("checkpoint tests need root")
+		os.Exit(1)
+	}
+	sproutBin = os.Getenv("SPROUT_BIN")
+	criuBin = os.Getenv("SPROUT_CRIU")
+	if sproutBin == "" {
+		fmt.Println("SPROUT_BIN must name the sprout binary (make checkpoint sets it)")
+		os.Exit(1)
+	}
+	if criuBin == "" {
+		criuBin = "criu"
+	}
+	// A log file named by a criu config of the host lands in the cwd.
+	logs, err := os.MkdirTemp("", "criu-check")
+	if err != nil {
+		panic(err)
+	}
+	check := exec.Command(criuBin, "check")
+	check.Dir = logs
+	if out, err := check.CombinedOutput(); err != nil {
+		criuBroken = fmt.Sprintf("`%s check` fails on this kernel: %v: %s", criuBin, err, lastLine(string(out)))
+	}
+	track := exec.Command(criuBin, "check", "--feature", "mem_dirty_track")
+	track.Dir = logs
+	memTrack = track.Run() == nil
+	code := m.Run()
+	os.RemoveAll(logs)
+	os.Exit(code)
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func needCriu(t *testing.T) {
+	t.Helper()
+	if criuBroken != "" {
+		t.Skip("criu cannot checkpoint here: " + criuBroken)
+	}
+}
+
+type bundle struct {
+	dir  string
+	spec *specs.Spec
+}
+
+func (b *bundle) rootfs(p string) string { return filepath.Join(b.dir, "rootfs", p) }
+
+// newBundle makes a busybox bundle running sh -c script.
+func newBundle(t *testing.T, script string) *bundle {
+	t.Helper()
+	dir := t.TempDir()
+	root := filepath.Join(dir, "rootfs")
+	for _, d := range []string{"bin", "tmp", "proc", "sys", "dev", "mnt"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(busybox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "bin/busybox"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(busybox, "--list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range strings.Fields(string(out)) {
+		if a != "busybox" {
+			os.Symlink("busybox", filepath.Join(root, "bin", a))
+		}
+	}
+	s := spec.Default(false)
+	s.Process.Terminal = false
+	s.Root.Readonly = false
+	s.Process.Args = []string{"sh", "-c", script}
+	return &bundle{dir: dir, spec: s}
+}
+
+func (b *bundle) save(t *testing.T) {
+	t.Helper()
+	data, err := json.MarshalIndent(b.spec, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, "config.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type runtime struct {
+	t    *testing.T
+	root string
+	// pipes are the test's ends of the detached containers' stdio; criu
+	// dumps pipes whose other end is outside, and they must stay open.
+	pipes []*os.File
+}
+
+func newRuntime(t *testing.T) *runtime {
+	r := &runtime{t: t, root: t.TempDir()}
+	t.Cleanup(r.cleanup)
+	return r
+}
+
+func (r *runtime) cleanup() {
+	entries, _ := os.ReadDir(r.root)
+	for _, e := range entries {
+		if st, err := r.state(e.Name()); err == nil && st.Pid > 0 {
+			syscall.Kill(st.Pid, syscall.SIGKILL)
+		}
+		r.sprout(nil, "delete", "--force", e.Name())
+	}
+	for _, p := range r.pipes {
+		p.Close()
+	}
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// sprout runs a command; stdio, when given, are the command's fds 0-2.
+func (r *runtime) sprout(stdio []*os.File, args ...string) result {
+	r.t.Helper()
+	cmd := exec.Command(sproutBin, append([]string{"--root", r.root, "--criu", criuBin}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if stdio != nil {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio[0], stdio[1], stdio[2]
+	}
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(90 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		r.t.Fatalf("sprout %v: timed out", args)
+	}
+	return result{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
+}
+
+func (r *runtime) must(args ...string) string {
+	r.t.Helper()
+	res := r.sprout(nil, args...)
+	if res.code != 0 {
+		r.t.Fatalf("sprout %v: exit %d: %s", args, res.code, res.stderr)
+	}
+	return res.stdout
+}
+
+// detached runs a detached command (run -d, restore -d) whose container
+// keeps pipes for stdio, as an engine's shim gives it; it returns the
+// stderr sprout itself wrote, which the container shares.
+func (r *runtime) detached(args ...string) {
+	r.t.Helper()
+	var child []*os.File
+	errR := (*os.File)(nil)
+	for i := 0; i < 3; i++ {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if i == 0 {
+			child = append(child, pr)
+			r.pipes = append(r.pipes, pw)
+		} else {
+			child = append(child, pw)
+			r.pipes = append(r.pipes, pr)
+			errR = pr
+		}
+	}
+	res := r.sprout(child, args...)
+	for _, f := range child {
+		f.Close()
+	}
+	if res.code != 0 {
+		errR.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		buf := make([]byte, 4096)
+		n, _ := errR.Read(buf)
+		r.t.Fatalf("sprout %v: exit %d: %s", args, res.code, buf[:max(n, 0)])
+	}
+}
+
+func (r *runtime) state(id string) (*specs.State, error) {
+	res := r.sprout(nil, "state", id)
+	if res.code != 0 {
+		return nil, fmt.Errorf("state %s: %s", id, res.stderr)
+	}
+	var st specs.State
+	if err := json.Unmarshal([]byte(res.stdout), &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func (r *runtime) mustState(id string) *specs.State {
+	r.t.Helper()
+	st, err := r.state(id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return st
+}
+
+// counterScript counts in memory and writes each value to /tmp/count.
+const counterScript = `i=0; while true; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.05; done`
+
+// count reads the counter a container wrote into its rootfs.
+func count(t *testing.T, b *bundle) int {
+	t.Helper()
+	data, err := os.ReadFile(b.rootfs("tmp/count"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatalf("counter %q: %v", data, err)
+	}
+	return n
+}
+
+// waitCount waits until the counter has reached at least n.
+func waitCount(t *testing.T, b *bundle, n int) int {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if data, err := os.ReadFile(b.rootfs("tmp/count")); err == nil {
+			if v, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && v >= n {
+				return v
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("counter never reached %d", n)
+	return 0
+}
+
+func alive(pid int) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] != "Z"
+}
+
+// cgroupOf returns the cgroup of pid in the hierarchy of controller.
+func cgroupOf(t *testing.T, pid int, controller string) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) == 3 {
+			for _, c := range strings.Split(parts[1], ",") {
+				if c == controller {
+					return parts[2]
+				}
+			}
+		}
+	}
+	t.Fatalf("pid %d has no %s cgroup: %s", pid, controller, data)
+	return ""
+}
+
+// cgroupDirs lists the host cgroup directories named for id.
+func cgroupDirs(id string) []string {
+	var out []string
+	filepath.WalkDir("/sys/fs/cgroup", func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if d.Name() == id {
+			out = append(out, p)
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	return out
+}
+
+func specMount(src, dst string) specs.Mount {
+	return specs.Mount{Destination: dst, Type: "bind", Source: src, Options: []string{"rbind", "rw"}}
+}
