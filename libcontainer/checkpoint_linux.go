@@ -9,11 +9,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
+	"github.com/sprout-runtime/sprout/libcontainer/criurpc"
 	"github.com/sprout-runtime/sprout/spec"
 )
 
@@ -87,22 +86,21 @@ func (c *Container) Checkpoint(o CheckpointOptions) error {
 	if err != nil {
 		return err
 	}
-	opts.Pid = proto.Int32(int32(c.state.Pid))
-	opts.Root = proto.String(c.state.Rootfs)
-	opts.LeaveRunning = proto.Bool(o.LeaveRunning || o.PreDump)
-	if o.ParentPath != "" {
-		opts.ParentImg = proto.String(o.ParentPath)
-	}
+	opts.Pid = int32(c.state.Pid)
+	opts.Root = c.state.Rootfs
+	opts.LeaveRunning = o.LeaveRunning || o.PreDump
+	opts.ParentImg = o.ParentPath
 	if o.LazyPages && o.StatusFd >= 0 {
-		opts.StatusFd = proto.Int32(int32(o.StatusFd))
+		fd := int32(o.StatusFd)
+		opts.StatusFd = &fd
 	}
 	// A pre-dump and the dump after it copy only the pages written since.
-	opts.TrackMem = proto.Bool(o.PreDump || o.ParentPath != "")
+	opts.TrackMem = o.PreDump || o.ParentPath != ""
 	if cg, err := c.cgroup(); err == nil && cg != nil {
 		// Frozen through the cgroup, nothing in the container can fork
 		// away from criu while it seizes the tree.
 		if dir := cg.Paths()["freezer"]; dir != "" {
-			opts.FreezeCgroup = proto.String(dir)
+			opts.FreezeCgroup = dir
 		}
 	}
 	mounts, err := c.externalMounts(s)
@@ -110,7 +108,7 @@ func (c *Container) Checkpoint(o CheckpointOptions) error {
 		return err
 	}
 	for _, m := range mounts {
-		opts.ExtMnt = append(opts.ExtMnt, &rpc.ExtMountMap{Key: proto.String(m.Dest), Val: proto.String(m.Dest)})
+		opts.ExtMnt = append(opts.ExtMnt, criurpc.ExtMount{Key: m.Dest, Val: m.Dest})
 	}
 	if ns, ok := spec.Namespaces(s)[specs.NetworkNamespace]; ok && ns.Path != "" {
 		var st unix.Stat_t
@@ -129,9 +127,7 @@ func (c *Container) Checkpoint(o CheckpointOptions) error {
 	}
 
 	if o.PreDump || o.ParentPath != "" || o.LazyPages {
-		err := checkCriuFeatures(bin, &rpc.CriuFeatures{
-			MemTrack: proto.Bool(o.PreDump || o.ParentPath != ""), LazyPages: proto.Bool(o.LazyPages),
-		})
+		err := checkCriuFeatures(bin, &criurpc.Features{MemTrack: o.PreDump || o.ParentPath != "", LazyPages: o.LazyPages})
 		if err != nil {
 			return fmt.Errorf("checkpoint container %s: %w", c.state.ID, err)
 		}
@@ -140,9 +136,9 @@ func (c *Container) Checkpoint(o CheckpointOptions) error {
 	if err != nil {
 		return err
 	}
-	typ := rpc.CriuReqType_DUMP
+	typ := criurpc.Dump
 	if o.PreDump {
-		typ = rpc.CriuReqType_PRE_DUMP
+		typ = criurpc.PreDump
 	}
 	_, err = criu.run(typ, opts)
 	criu.close()

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/sprout-runtime/sprout/libcontainer/criurpc"
 )
 
 // minCriuVersion is the oldest criu whose RPC has everything checkpoint
@@ -38,10 +38,10 @@ type CriuOptions struct {
 }
 
 // criuSwrk is one criu process in service-worker mode, driven over a
-// seqpacket socket with the protobuf messages of its RPC. It is started
-// here rather than by go-criu's own runner because restore has to hand
-// criu fds to inherit (the new stdio, external namespaces) and put it in
-// the container's cgroups before it restores anything.
+// seqpacket socket with the messages of its RPC (package criurpc). It is
+// started here, as runc does, because restore has to hand criu fds to
+// inherit (the new stdio, external namespaces) and put it in the
+// container's cgroups before it restores anything.
 type criuSwrk struct {
 	cmd  *exec.Cmd
 	sock *os.File
@@ -122,37 +122,37 @@ func (s *criuSwrk) close() error {
 }
 
 func (s *criuSwrk) version() (int, error) {
-	typ := rpc.CriuReqType_VERSION
-	resp, err := s.call(&rpc.CriuReq{Type: &typ})
+	resp, err := s.call(&criurpc.Req{Type: criurpc.Version})
 	if err != nil {
 		return 0, err
 	}
-	v := resp.GetVersion()
-	if v == nil {
+	if resp.Version == 0 {
 		return 0, errors.New("no version in the answer")
 	}
-	return int(v.GetMajorNumber())*10000 + int(v.GetMinorNumber())*100 + int(v.GetSublevel()), nil
+	return resp.Version, nil
 }
 
 // checkCriuFeatures asks criu whether it and the kernel support what a
 // request relies on.
-func checkCriuFeatures(bin string, want *rpc.CriuFeatures) error {
+func checkCriuFeatures(bin string, want *criurpc.Features) error {
 	s, err := startCriu(bin, nil, nil, nil, os.Stderr)
 	if err != nil {
 		return err
 	}
-	typ := rpc.CriuReqType_FEATURE_CHECK
-	resp, err := s.call(&rpc.CriuReq{Type: &typ, Features: want})
+	resp, err := s.call(&criurpc.Req{Type: criurpc.FeatureCheck, Features: want})
 	s.close()
 	if err != nil {
 		return err
 	}
-	got := resp.GetFeatures()
+	got := resp.Features
+	if got == nil {
+		got = &criurpc.Features{}
+	}
 	var missing []string
-	if want.GetMemTrack() && !got.GetMemTrack() {
+	if want.MemTrack && !got.MemTrack {
 		missing = append(missing, "memory tracking (soft-dirty pages, needed by --pre-dump and --parent-path)")
 	}
-	if want.GetLazyPages() && !got.GetLazyPages() {
+	if want.LazyPages && !got.LazyPages {
 		missing = append(missing, "lazy pages (userfaultfd, needed by --lazy-pages)")
 	}
 	if len(missing) > 0 {
@@ -163,45 +163,39 @@ func checkCriuFeatures(bin string, want *rpc.CriuFeatures) error {
 
 // run sends a dump, pre-dump or restore request and serves criu's
 // notifications until it answers.
-func (s *criuSwrk) run(typ rpc.CriuReqType, opts *rpc.CriuOpts) (*rpc.CriuResp, error) {
-	req := &rpc.CriuReq{Type: &typ, Opts: opts}
+func (s *criuSwrk) run(typ criurpc.ReqType, opts *criurpc.Opts) (*criurpc.Resp, error) {
+	req := &criurpc.Req{Type: typ, Opts: opts}
 	for {
 		resp, err := s.call(req)
 		if err != nil {
 			return nil, err
 		}
-		if resp.GetType() != rpc.CriuReqType_NOTIFY {
-			if resp.GetType() != typ {
-				return nil, fmt.Errorf("criu answered %s to %s", resp.GetType(), typ)
+		if resp.Type != criurpc.Notify {
+			if resp.Type != typ {
+				return nil, fmt.Errorf("criu answered %s to %s", resp.Type, typ)
 			}
 			return resp, nil
 		}
-		n := resp.GetNotify()
 		fd := s.fd
 		s.fd = nil
-		if n.GetScript() == "orphan-pts-master" && fd == nil {
+		if resp.NotifyScript == "orphan-pts-master" && fd == nil {
 			return nil, errors.New("criu orphan-pts-master: no fd sent")
 		}
 		if s.onNotify != nil {
-			err = s.onNotify(n.GetScript(), n.GetPid(), fd)
+			err = s.onNotify(resp.NotifyScript, resp.NotifyPid, fd)
 		}
 		if fd != nil {
 			fd.Close()
 		}
 		if err != nil {
-			return nil, fmt.Errorf("criu %s: %w", n.GetScript(), err)
+			return nil, fmt.Errorf("criu %s: %w", resp.NotifyScript, err)
 		}
-		notify := rpc.CriuReqType_NOTIFY
-		req = &rpc.CriuReq{Type: &notify, NotifySuccess: proto.Bool(true)}
+		req = &criurpc.Req{Type: criurpc.Notify, NotifySuccess: true}
 	}
 }
 
-func (s *criuSwrk) call(req *rpc.CriuReq) (*rpc.CriuResp, error) {
-	data, err := proto.Marshal(req)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.sock.Write(data); err != nil {
+func (s *criuSwrk) call(req *criurpc.Req) (*criurpc.Resp, error) {
+	if _, err := s.sock.Write(req.Marshal()); err != nil {
 		return nil, fmt.Errorf("send to criu: %w", err)
 	}
 	// A notification may come with an fd (orphan-pts-master's pty master).
@@ -218,18 +212,18 @@ func (s *criuSwrk) call(req *rpc.CriuReq) (*rpc.CriuResp, error) {
 	if n == 0 {
 		return nil, errors.New("criu exited without an answer")
 	}
-	var resp rpc.CriuResp
-	if err := proto.Unmarshal(buf[:n], &resp); err != nil {
+	resp, err := criurpc.Unmarshal(buf[:n])
+	if err != nil {
 		return nil, fmt.Errorf("decode criu's answer: %w", err)
 	}
-	if !resp.GetSuccess() {
-		msg := resp.GetCrErrmsg()
+	if !resp.Success {
+		msg := resp.CrErrmsg
 		if msg == "" {
 			msg = "no message"
 		}
-		return &resp, fmt.Errorf("criu failed: %s (errno %d)", msg, resp.GetCrErrno())
+		return resp, fmt.Errorf("criu failed: %s (errno %d)", strings.TrimSpace(msg), resp.CrErrno)
 	}
-	return &resp, nil
+	return resp, nil
 }
 
 func parseFd(oob []byte) (*os.File, error) {
@@ -289,39 +283,25 @@ func openDirs(o *CriuOptions, makeImage bool) (img, work *os.File, err error) {
 }
 
 // commonOpts fills what dump and restore requests share.
-func commonOpts(o *CriuOptions, img, work *os.File, log string) (*rpc.CriuOpts, error) {
-	opts := &rpc.CriuOpts{
-		ImagesDirFd:     proto.Int32(int32(img.Fd())),
-		WorkDirFd:       proto.Int32(int32(work.Fd())),
-		LogLevel:        proto.Int32(4),
-		LogFile:         proto.String(log),
-		ManageCgroups:   proto.Bool(true),
-		NotifyScripts:   proto.Bool(true),
-		ShellJob:        proto.Bool(o.ShellJob),
-		ExtUnixSk:       proto.Bool(o.ExtUnixSk),
-		TcpEstablished:  proto.Bool(o.TCPEstablished),
-		FileLocks:       proto.Bool(o.FileLocks),
-		AutoDedup:       proto.Bool(o.AutoDedup),
-		LazyPages:       proto.Bool(o.LazyPages),
-		OrphanPtsMaster: proto.Bool(true),
+func commonOpts(o *CriuOptions, img, work *os.File, log string) (*criurpc.Opts, error) {
+	opts := &criurpc.Opts{
+		ImagesDirFd: int32(img.Fd()), WorkDirFd: int32(work.Fd()), LogLevel: 4, LogFile: log,
+		ManageCgroups: true, NotifyScripts: true, ShellJob: o.ShellJob, ExtUnixSk: o.ExtUnixSk,
+		TCPEstablished: o.TCPEstablished, FileLocks: o.FileLocks, AutoDedup: o.AutoDedup,
+		LazyPages: o.LazyPages, OrphanPtsMaster: true,
 	}
-	switch o.ManageCgroupsMode {
-	case "":
-	case "soft":
-		opts.ManageCgroupsMode = rpc.CriuCgMode_SOFT.Enum()
-	case "full":
-		opts.ManageCgroupsMode = rpc.CriuCgMode_FULL.Enum()
-	case "strict":
-		opts.ManageCgroupsMode = rpc.CriuCgMode_STRICT.Enum()
-	case "ignore":
-		opts.ManageCgroupsMode = rpc.CriuCgMode_IGNORE.Enum()
+	mode := map[string]criurpc.CgMode{"soft": criurpc.CgSoft, "full": criurpc.CgFull, "strict": criurpc.CgStrict, "ignore": criurpc.CgIgnore}
+	switch m, ok := mode[o.ManageCgroupsMode]; {
+	case o.ManageCgroupsMode == "":
+	case ok:
+		opts.CgMode = &m
 	default:
 		return nil, fmt.Errorf("--manage-cgroups-mode %q: want soft, full, strict or ignore", o.ManageCgroupsMode)
 	}
 	for _, ns := range o.EmptyNs {
 		switch ns {
 		case "network":
-			opts.EmptyNs = proto.Uint32(opts.GetEmptyNs() | unix.CLONE_NEWNET)
+			opts.EmptyNs |= unix.CLONE_NEWNET
 		default:
 			return nil, fmt.Errorf("--empty-ns %q: only network is supported", ns)
 		}

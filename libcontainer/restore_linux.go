@@ -8,12 +8,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/sprout-runtime/sprout/cgroups"
+	"github.com/sprout-runtime/sprout/libcontainer/criurpc"
 	"github.com/sprout-runtime/sprout/spec"
 )
 
@@ -62,7 +61,7 @@ func (p *parent) restore(o *CriuOptions) error {
 	if err != nil {
 		return err
 	}
-	opts.RstSibling = proto.Bool(true)
+	opts.RstSibling = true
 
 	cg, err := cgroups.New(s.Linux.CgroupsPath, p.c.state.ID)
 	if err != nil {
@@ -83,7 +82,7 @@ func (p *parent) restore(o *CriuOptions) error {
 		if err != nil {
 			return err
 		}
-		opts.ExtMnt = append(opts.ExtMnt, &rpc.ExtMountMap{Key: proto.String(m.Dest), Val: proto.String(src)})
+		opts.ExtMnt = append(opts.ExtMnt, criurpc.ExtMount{Key: m.Dest, Val: src})
 	}
 
 	// criu's fds: 0-2 the new stdio, 3 its socket, then the extra files.
@@ -95,7 +94,7 @@ func (p *parent) restore(o *CriuOptions) error {
 	}()
 	for i, d := range stdio {
 		if strings.HasPrefix(d, "pipe:") {
-			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: proto.String(d), Fd: proto.Int32(int32(i))})
+			opts.InheritFd = append(opts.InheritFd, criurpc.InheritFd{Key: d, Fd: int32(i)})
 		}
 	}
 	if ns, ok := spec.Namespaces(s)[specs.NetworkNamespace]; ok && ns.Path != "" {
@@ -104,7 +103,7 @@ func (p *parent) restore(o *CriuOptions) error {
 			return fmt.Errorf("linux.namespaces: network path %s: %w", ns.Path, err)
 		}
 		extra = append(extra, f)
-		opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: proto.String(extNetNsKey), Fd: proto.Int32(int32(3 + len(extra)))})
+		opts.InheritFd = append(opts.InheritFd, criurpc.InheritFd{Key: extNetNsKey, Fd: int32(3 + len(extra))})
 	}
 
 	// criu wants the root as a mount point of its own.
@@ -117,7 +116,7 @@ func (p *parent) restore(o *CriuOptions) error {
 		return fmt.Errorf("restore root: bind %s: %w", p.c.state.Rootfs, err)
 	}
 	defer unix.Unmount(criuRoot, unix.MNT_DETACH)
-	opts.Root = proto.String(criuRoot)
+	opts.Root = criuRoot
 
 	criu, err := startCriu(bin, extra, orStd(p.opts.Stdin, os.Stdin), orStd(p.opts.Stdout, os.Stdout), orStd(p.opts.Stderr, os.Stderr))
 	if err != nil {
@@ -136,7 +135,7 @@ func (p *parent) restore(o *CriuOptions) error {
 	}
 	opts.CgRoot = roots
 	criu.onNotify = p.restoreNotify
-	_, err = criu.run(rpc.CriuReqType_RESTORE, opts)
+	_, err = criu.run(criurpc.Restore, opts)
 	if cerr := criu.close(); err == nil && cerr != nil && p.pid == 0 {
 		err = fmt.Errorf("criu: %w", cerr)
 	}
@@ -222,7 +221,7 @@ func (p *parent) mountSource(m extMount) (string, error) {
 
 // criuCgroupRoots maps each hierarchy of the container's cgroups to the
 // cgroup criu is in, which holds the restored tree.
-func criuCgroupRoots(pid int, paths map[string]string) ([]*rpc.CgroupRoot, error) {
+func criuCgroupRoots(pid int, paths map[string]string) ([]criurpc.CgroupRoot, error) {
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	if err != nil {
 		return nil, fmt.Errorf("criu's cgroups: %w", err)
@@ -232,7 +231,7 @@ func criuCgroupRoots(pid int, paths map[string]string) ([]*rpc.CgroupRoot, error
 	for k := range paths {
 		ours[k] = true
 	}
-	var out []*rpc.CgroupRoot
+	var out []criurpc.CgroupRoot
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		parts := strings.SplitN(sc.Text(), ":", 3)
@@ -242,13 +241,13 @@ func criuCgroupRoots(pid int, paths map[string]string) ([]*rpc.CgroupRoot, error
 		if parts[1] == "" {
 			// cgroup v2: criu calls its hierarchy "unified".
 			if ours[""] && cgroups.DetectMode() == cgroups.Unified {
-				out = append(out, &rpc.CgroupRoot{Path: proto.String(parts[2])})
+				out = append(out, criurpc.CgroupRoot{Path: parts[2]})
 			}
 			continue
 		}
 		for _, ctrl := range strings.Split(parts[1], ",") {
 			if ours[ctrl] {
-				out = append(out, &rpc.CgroupRoot{Ctrl: proto.String(parts[1]), Path: proto.String(parts[2])})
+				out = append(out, criurpc.CgroupRoot{Ctrl: parts[1], Path: parts[2]})
 				break
 			}
 		}

@@ -100,7 +100,9 @@ func TestRestoreConsoleSocket(t *testing.T) {
 
 	sock2 := newConsoleSocket(t)
 	done := make(chan result, 1)
-	go func() { done <- r.sprout(nil, "restore", "-d", "--console-socket", sock2.path, "--image-path", img, "--bundle", b.dir, "tty1") }()
+	go func() {
+		done <- r.sprout(nil, "restore", "-d", "--console-socket", sock2.path, "--image-path", img, "--bundle", b.dir, "tty1")
+	}()
 	m2 := sock2.master(t)
 	if res := <-done; res.code != 0 {
 		t.Fatalf("restore: exit %d: %s", res.code, res.stderr)
