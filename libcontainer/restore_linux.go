@@ -128,7 +128,7 @@ func (p *parent) restore(o *CriuOptions) error {
 		criu.close()
 		return fmt.Errorf("linux.cgroupsPath: move criu in: %w", err)
 	}
-	roots, err := criuCgroupRoots(criu.pid(), cg.Paths())
+	roots, err := criuCgroupRoots(criu.pid())
 	if err != nil {
 		criu.close()
 		return err
@@ -219,37 +219,23 @@ func (p *parent) mountSource(m extMount) (string, error) {
 	return "", fmt.Errorf("checkpoint: unknown kind %q of external mount %s", m.Kind, m.Dest)
 }
 
-// criuCgroupRoots maps each hierarchy of the container's cgroups to the
-// cgroup criu is in, which holds the restored tree.
-func criuCgroupRoots(pid int, paths map[string]string) ([]criurpc.CgroupRoot, error) {
+// criuCgroupRoots maps the container's dumped cgroups, hierarchy by
+// hierarchy, to the cgroups criu is in: the container's new ones, or where
+// restore runs in a hierarchy sprout makes no cgroup in (nothing new is
+// created there). criu names a v1 hierarchy by its controllers; its cgroup
+// v2 one only matches the root given for all.
+func criuCgroupRoots(pid int) ([]criurpc.CgroupRoot, error) {
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	if err != nil {
 		return nil, fmt.Errorf("criu's cgroups: %w", err)
 	}
 	defer f.Close()
-	ours := map[string]bool{}
-	for k := range paths {
-		ours[k] = true
-	}
 	var out []criurpc.CgroupRoot
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[1] == "" {
-			// cgroup v2: criu calls its hierarchy "unified".
-			if ours[""] && cgroups.DetectMode() == cgroups.Unified {
-				out = append(out, criurpc.CgroupRoot{Path: parts[2]})
-			}
-			continue
-		}
-		for _, ctrl := range strings.Split(parts[1], ",") {
-			if ours[ctrl] {
-				out = append(out, criurpc.CgroupRoot{Ctrl: parts[1], Path: parts[2]})
-				break
-			}
+		if len(parts) == 3 {
+			out = append(out, criurpc.CgroupRoot{Ctrl: parts[1], Path: parts[2]})
 		}
 	}
 	return out, sc.Err()
