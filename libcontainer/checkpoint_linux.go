@@ -68,7 +68,7 @@ func (c *Container) Checkpoint(o CheckpointOptions) error {
 	if err != nil {
 		return err
 	}
-	bin, err := findCriu(o.Criu)
+	bin, version, err := findCriu(o.Criu)
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func (c *Container) Checkpoint(o CheckpointOptions) error {
 	_, err = criu.run(typ, opts)
 	criu.close()
 	if err != nil {
-		return criuLogHint(fmt.Errorf("checkpoint container %s: %w", c.state.ID, err), o.WorkPath, log)
+		return criuLogHint(fmt.Errorf("checkpoint container %s: %w", c.state.ID, err), bin, version, o.WorkPath, log)
 	}
 	if o.LeaveRunning || o.PreDump {
 		return nil

@@ -55,28 +55,28 @@ type criuSwrk struct {
 // findCriu resolves the criu binary and checks its version. A criu that
 // is missing or older than minCriuVersion gives one error that says what is
 // needed.
-func findCriu(path string) (string, error) {
+func findCriu(path string) (bin string, version int, err error) {
 	if path == "" {
 		path = "criu"
 	}
-	bin, err := exec.LookPath(path)
+	bin, err = exec.LookPath(path)
 	if err != nil {
-		return "", fmt.Errorf("criu %q not found: checkpoint and restore need criu %s or newer (install it, or name it with --criu): %w", path, criuVersionString(minCriuVersion), err)
+		return "", 0, fmt.Errorf("criu %q not found: checkpoint and restore need criu %s or newer (install it, or name it with --criu): %w", path, criuVersionString(minCriuVersion), err)
 	}
 	// A worker answers one request (and its notifications), then exits.
 	s, err := startCriu(bin, nil, nil, nil, os.Stderr)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	v, err := s.version()
 	s.close()
 	if err != nil {
-		return "", fmt.Errorf("%s: ask its version: %w", bin, err)
+		return "", 0, fmt.Errorf("%s: ask its version: %w", bin, err)
 	}
 	if v < minCriuVersion {
-		return "", fmt.Errorf("%s is criu %s: checkpoint and restore need criu %s or newer", bin, criuVersionString(v), criuVersionString(minCriuVersion))
+		return "", 0, fmt.Errorf("%s is criu %s: checkpoint and restore need criu %s or newer", bin, criuVersionString(v), criuVersionString(minCriuVersion))
 	}
-	return bin, nil
+	return bin, v, nil
 }
 
 // startCriu starts criu swrk with the given stdio (nil: /dev/null); extra
@@ -241,10 +241,12 @@ func parseFd(oob []byte) (*os.File, error) {
 	return os.NewFile(uintptr(fds[0]), "pts-master"), nil
 }
 
-// criuLogHint adds the first error criu logged about the container (its
-// answer carries the first of all, often a harmless rlimit one), and where
-// its log is.
-func criuLogHint(err error, workDir, log string) error {
+// criuLogHint names the criu that failed (a criu older than the kernel
+// fails in ways that only its version explains), the first error it logged
+// about the container (its answer carries the first of all, often a
+// harmless rlimit one), and where its log is.
+func criuLogHint(err error, bin string, version int, workDir, log string) error {
+	err = fmt.Errorf("%w [%s, criu %s]", err, bin, criuVersionString(version))
 	path := filepath.Join(workDir, log)
 	data, _ := os.ReadFile(path)
 	for _, line := range strings.Split(string(data), "\n") {

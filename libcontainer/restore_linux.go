@@ -39,7 +39,7 @@ func Restore(root string, opts RestoreOptions) (*Container, error) {
 
 func (p *parent) restore(o *CriuOptions) error {
 	s := p.spec
-	bin, err := findCriu(o.Criu)
+	bin, version, err := findCriu(o.Criu)
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (p *parent) restore(o *CriuOptions) error {
 		err = fmt.Errorf("criu: %w", cerr)
 	}
 	if err != nil {
-		return criuLogHint(fmt.Errorf("restore container %s: %w", p.c.state.ID, err), o.WorkPath, "restore.log")
+		return criuLogHint(fmt.Errorf("restore container %s: %w", p.c.state.ID, err), bin, version, o.WorkPath, "restore.log")
 	}
 	if p.pid == 0 {
 		return fmt.Errorf("restore container %s: criu did not report the restored init", p.c.state.ID)

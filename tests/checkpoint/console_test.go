@@ -88,8 +88,11 @@ func TestRestoreConsoleSocket(t *testing.T) {
 	b.spec.Process.Args = []string{"sh"}
 	b.save(t)
 	sock := newConsoleSocket(t)
-	go r.must("run", "-d", "--console-socket", sock.path, "--bundle", b.dir, "tty1")
+	run := r.background(nil, "run", "-d", "--console-socket", sock.path, "--bundle", b.dir, "tty1")
 	m := sock.master(t)
+	if res := <-run; res.code != 0 {
+		t.Fatalf("run: exit %d: %s", res.code, res.stderr)
+	}
 	m.Write([]byte("echo before-$((20+1))\n"))
 	readUntil(t, m, "before-21")
 	m.Write([]byte("x=kept; while true; do echo 1 > /tmp/count; sleep 0.05; done &\n"))

@@ -33,6 +33,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if v := os.Getenv("FAKE_CRIU_VERSION"); v != "" {
+		fakeCriu(v)
+		return
+	}
 	if os.Geteuid() != 0 {
 		fmt.Println("checkpoint tests need root")
 		os.Exit(1)
@@ -162,25 +166,72 @@ type result struct {
 // sprout runs a command; stdio, when given, are the command's fds 0-2.
 func (r *runtime) sprout(stdio []*os.File, args ...string) result {
 	r.t.Helper()
+	return r.sproutEnv(nil, stdio, args...)
+}
+
+// sproutEnv runs a command with env added to the environment.
+func (r *runtime) sproutEnv(env []string, stdio []*os.File, args ...string) result {
+	r.t.Helper()
+	res, err := r.exec(env, stdio, args...)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return res
+}
+
+// background starts a command and waits for it in a goroutine; failing
+// to run it is a result there too, since only the test's goroutine may end
+// the test.
+func (r *runtime) background(stdio []*os.File, args ...string) <-chan result {
+	done := make(chan result, 1)
+	wait, err := r.start(nil, stdio, args...)
+	if err != nil {
+		done <- result{stderr: err.Error(), code: -1}
+		return done
+	}
+	go func() {
+		res, err := wait()
+		if err != nil {
+			res = result{stderr: err.Error(), code: -1}
+		}
+		done <- res
+	}()
+	return done
+}
+
+func (r *runtime) exec(env []string, stdio []*os.File, args ...string) (result, error) {
+	wait, err := r.start(env, stdio, args...)
+	if err != nil {
+		return result{}, err
+	}
+	return wait()
+}
+
+// start starts a command; the function it returns waits for it, for 90 s
+// at most.
+func (r *runtime) start(env []string, stdio []*os.File, args ...string) (func() (result, error), error) {
 	cmd := exec.Command(sproutBin, append([]string{"--root", r.root, "--criu", criuBin}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if stdio != nil {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio[0], stdio[1], stdio[2]
 	}
-	done := make(chan error, 1)
 	if err := cmd.Start(); err != nil {
-		r.t.Fatal(err)
+		return nil, err
 	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(90 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		r.t.Fatalf("sprout %v: timed out", args)
-	}
-	return result{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
+	return func() (result, error) {
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(90 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			return result{}, fmt.Errorf("sprout %v: timed out", args)
+		}
+		return result{out.String(), errb.String(), cmd.ProcessState.ExitCode()}, nil
+	}, nil
 }
 
 func (r *runtime) must(args ...string) string {

@@ -80,7 +80,8 @@ func TestRestoreHooks(t *testing.T) {
 		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "cat >> " + filepath.Join(out, name)}}
 	}
 	b.spec.Hooks = &specs.Hooks{
-		Prestart:      []specs.Hook{hook("prestart")}, //nolint:staticcheck // runc runs it on restore
+		//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it on restore
+		Prestart:      []specs.Hook{hook("prestart")},
 		CreateRuntime: []specs.Hook{hook("createRuntime")},
 		Poststop:      []specs.Hook{hook("poststop")},
 	}
@@ -204,22 +205,24 @@ func TestRestoreForeground(t *testing.T) {
 	at := waitCount(t, b, 3)
 	img := filepath.Join(t.TempDir(), "img")
 	r.must("checkpoint", "--image-path", img, "fg1")
-	done := make(chan result, 1)
-	go func() {
-		stdin, _ := os.Open(os.DevNull)
-		pr, pw, _ := os.Pipe()
-		defer pr.Close()
-		res := r.sprout([]*os.File{stdin, pw, pw}, "restore", "--image-path", img, "--bundle", b.dir, "fg1")
-		pw.Close()
-		out, _ := io.ReadAll(pr)
-		res.stdout = string(out)
-		done <- res
-	}()
+	stdin, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	done := r.background([]*os.File{stdin, pw, pw}, "restore", "--image-path", img, "--bundle", b.dir, "fg1")
+	pw.Close()
 	waitCount(t, b, at+3)
 	if res := r.sprout(nil, "kill", "fg1", "KILL"); res.code != 0 {
 		select {
 		case fg := <-done:
-			t.Fatalf("kill: %s; the foreground restore had returned %d: %s", res.stderr, fg.code, fg.stdout)
+			out, _ := io.ReadAll(pr)
+			t.Fatalf("kill: %s; the foreground restore had returned %d: %s %s", res.stderr, fg.code, out, fg.stderr)
 		case <-time.After(time.Second):
 			t.Fatalf("kill: %s", res.stderr)
 		}
