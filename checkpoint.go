@@ -52,6 +52,7 @@ var checkpointCommand = &cli.Command{
 		&cli.StringFlag{Name: "parent-path", Usage: "path of a pre-dump's images, relative to the image path"},
 		&cli.BoolFlag{Name: "leave-running", Usage: "leave the process running after checkpointing"},
 		&cli.IntFlag{Name: "status-fd", Value: -1, Usage: "criu writes \\0 to this fd once lazy-pages is ready"},
+		&cli.StringFlag{Name: "page-server", Usage: "ADDRESS:PORT of the page server"},
 		&cli.BoolFlag{Name: "pre-dump", Usage: "dump the container's memory only and leave it running"},
 	),
 	Action: func(c *cli.Context) error {
@@ -65,7 +66,7 @@ var checkpointCommand = &cli.Command{
 		}
 		return ct.Checkpoint(libcontainer.CheckpointOptions{
 			CriuOptions: o, ParentPath: c.String("parent-path"), LeaveRunning: c.Bool("leave-running"),
-			StatusFd: c.Int("status-fd"), PreDump: c.Bool("pre-dump"),
+			StatusFd: c.Int("status-fd"), PageServer: c.String("page-server"), PreDump: c.Bool("pre-dump"),
 		})
 	},
 }

@@ -36,6 +36,9 @@ type CheckpointOptions struct {
 	// StatusFd gets a \0 from criu once the lazy-pages server is ready
 	// (-1: none).
 	StatusFd int
+	// PageServer is ADDRESS:PORT of a page server to send the memory to,
+	// or, with LazyPages, to serve it on.
+	PageServer string
 }
 
 // extMount is one mount of the container whose source criu cannot see
@@ -68,10 +71,34 @@ func (c *Container) Checkpoint(o CheckpointOptions) error {
 	if err != nil {
 		return err
 	}
+	var ps *criurpc.PageServer
+	if o.PageServer != "" {
+		i := strings.LastIndexByte(o.PageServer, ':')
+		port, err := strconv.ParseUint(o.PageServer[i+1:], 10, 16)
+		if i <= 0 || err != nil {
+			return fmt.Errorf("--page-server %q: want ADDRESS:PORT", o.PageServer)
+		}
+		ps = &criurpc.PageServer{Address: strings.Trim(o.PageServer[:i], "[]"), Port: int32(port)}
+	}
 	bin, version, err := findCriu(o.Criu)
 	if err != nil {
 		return err
 	}
+	if err := inPrivateMounts(func() error { return c.dump(&o, s, ps, bin, version) }); err != nil {
+		return err
+	}
+	if o.LeaveRunning || o.PreDump {
+		return nil
+	}
+	// criu killed the tree; what is left is a stopped container's.
+	if err := c.kill(); err != nil {
+		return err
+	}
+	return c.destroy()
+}
+
+// dump runs criu's dump (or pre-dump) of the container.
+func (c *Container) dump(o *CheckpointOptions, s *specs.Spec, ps *criurpc.PageServer, bin string, version int) error {
 	img, work, err := openDirs(&o.CriuOptions, true)
 	if err != nil {
 		return err
@@ -91,9 +118,11 @@ func (c *Container) Checkpoint(o CheckpointOptions) error {
 	opts.LeaveRunning = o.LeaveRunning || o.PreDump
 	opts.ParentImg = o.ParentPath
 	if o.LazyPages && o.StatusFd >= 0 {
+		// criu opens it, like the image directory, among our fds.
 		fd := int32(o.StatusFd)
 		opts.StatusFd = &fd
 	}
+	opts.Ps = ps
 	// A pre-dump and the dump after it copy only the pages written since.
 	opts.TrackMem = o.PreDump || o.ParentPath != ""
 	if cg, err := c.cgroup(); err == nil && cg != nil {
@@ -145,14 +174,7 @@ func (c *Container) Checkpoint(o CheckpointOptions) error {
 	if err != nil {
 		return criuLogHint(fmt.Errorf("checkpoint container %s: %w", c.state.ID, err), bin, version, o.WorkPath, log)
 	}
-	if o.LeaveRunning || o.PreDump {
-		return nil
-	}
-	// criu killed the tree; what is left is a stopped container's.
-	if err := c.kill(); err != nil {
-		return err
-	}
-	return c.destroy()
+	return nil
 }
 
 // saveDescriptors records what the init's stdio were, so that restore can

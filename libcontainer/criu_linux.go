@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -50,6 +51,40 @@ type criuSwrk struct {
 	// onNotify answers criu's notifications ("setup-namespaces",
 	// "post-restore", ...); fd is the one sent with "orphan-pts-master".
 	onNotify func(script string, pid int32, fd *os.File) error
+}
+
+// inPrivateMounts runs fn on a thread of its own in a private copy of the
+// mount namespace, where fn opens the image and work directories and
+// starts criu: what criu mounts there (its "cgroup yard" of every host
+// hierarchy in the work directory, the restore root) goes with the
+// namespace when criu and the thread are gone, however they end. Left in
+// the host's namespace by a killed criu, a yard would turn a recursive
+// removal of the work directory into rmdir of the host's empty cgroups.
+func inPrivateMounts(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread exits with the goroutine, and no other
+		// goroutine runs in its namespace.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+			errc <- fmt.Errorf("private mount namespace for criu: %w", err)
+			return
+		}
+		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			errc <- fmt.Errorf("private mount namespace for criu: %w", err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// onHostThread runs fn on another thread, in the host's mount namespace:
+// hooks run from criu's notifications see what they would see after create.
+func onHostThread(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- fn() }()
+	return <-errc
 }
 
 // findCriu resolves the criu binary and checks its version. A criu that

@@ -38,6 +38,12 @@ func Restore(root string, opts RestoreOptions) (*Container, error) {
 }
 
 func (p *parent) restore(o *CriuOptions) error {
+	return inPrivateMounts(func() error { return p.restoreWithCriu(o) })
+}
+
+// restoreWithCriu runs criu's restore, in a mount namespace of its own
+// (see inPrivateMounts).
+func (p *parent) restoreWithCriu(o *CriuOptions) error {
 	s := p.spec
 	bin, version, err := findCriu(o.Criu)
 	if err != nil {
@@ -161,11 +167,13 @@ func (p *parent) restoreNotify(script string, pid int32, fd *os.File) error {
 		st := p.c.OCIState()
 		st.Status = specs.StateCreated
 		st.Pid = int(pid)
-		//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it
-		if err := runHooksStrict(h.Prestart, "prestart", st); err != nil {
-			return err
-		}
-		return runHooksStrict(h.CreateRuntime, "createRuntime", st)
+		return onHostThread(func() error {
+			//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it
+			if err := runHooksStrict(h.Prestart, "prestart", st); err != nil {
+				return err
+			}
+			return runHooksStrict(h.CreateRuntime, "createRuntime", st)
+		})
 	case "post-restore":
 		start, _, err := processStartTime(int(pid))
 		if err != nil {

@@ -71,6 +71,12 @@ type InheritFd struct {
 // in controller Ctrl (all controllers when empty).
 type CgroupRoot struct{ Ctrl, Path string }
 
+// PageServer is criu_page_server_info: where a page server listens.
+type PageServer struct {
+	Address string
+	Port    int32
+}
+
 // Opts is criu_opts, the fields sprout sets. Zero values are left out,
 // and criu applies its defaults.
 type Opts struct {
@@ -83,6 +89,7 @@ type Opts struct {
 	FileLocks       bool
 	LogLevel        int32
 	LogFile         string
+	Ps              *PageServer
 	NotifyScripts   bool
 	Root            string
 	ParentImg       string
@@ -157,6 +164,12 @@ func (o *Opts) marshal() enc {
 	b.boolean(8, o.FileLocks)
 	b.int32(9, o.LogLevel)
 	b.str(10, o.LogFile)
+	if o.Ps != nil {
+		var e enc
+		e.str(1, o.Ps.Address)
+		e.int32(2, o.Ps.Port)
+		b.message(11, e)
+	}
 	b.boolean(12, o.NotifyScripts)
 	b.str(13, o.Root)
 	b.str(14, o.ParentImg)

@@ -14,6 +14,7 @@ func TestReqMatchesGoCriu(t *testing.T) {
 	req := &Req{Type: Restore, NotifySuccess: true, Features: &Features{MemTrack: true, LazyPages: true}, Opts: &Opts{
 		ImagesDirFd: 5, Pid: 300000, LeaveRunning: true, ExtUnixSk: true, TCPEstablished: true,
 		ShellJob: true, FileLocks: true, LogLevel: 4, LogFile: "restore.log", NotifyScripts: true,
+		Ps:   &PageServer{Address: "127.0.0.1", Port: 27000},
 		Root: "/run/x/criu-root", ParentImg: "../parent", TrackMem: true, AutoDedup: true, WorkDirFd: 6,
 		ExtMnt:        []ExtMount{{"/mnt/data", "/srv/data"}, {"/proc/keys", "/dev/null"}},
 		ManageCgroups: true, CgRoot: []CgroupRoot{{"cpu,cpuacct", "/c1"}, {"", "/c2"}}, RstSibling: true,
@@ -32,6 +33,7 @@ func TestReqMatchesGoCriu(t *testing.T) {
 			ImagesDirFd: proto.Int32(5), Pid: proto.Int32(300000), LeaveRunning: proto.Bool(true),
 			ExtUnixSk: proto.Bool(true), TcpEstablished: proto.Bool(true), ShellJob: proto.Bool(true),
 			FileLocks: proto.Bool(true), LogLevel: proto.Int32(4), LogFile: proto.String("restore.log"),
+			Ps:            &rpc.CriuPageServerInfo{Address: proto.String("127.0.0.1"), Port: proto.Int32(27000)},
 			NotifyScripts: proto.Bool(true), Root: proto.String("/run/x/criu-root"),
 			ParentImg: proto.String("../parent"), TrackMem: proto.Bool(true), AutoDedup: proto.Bool(true),
 			WorkDirFd: proto.Int32(6),
