@@ -56,7 +56,7 @@ func sproutFeatures() *features.Features {
 			IntelRdt:     &features.IntelRdt{Enabled: &no},
 			MemoryPolicy: &features.MemoryPolicy{Modes: mpolModes, Flags: mpolFlags},
 			MountExtensions: &features.MountExtensions{
-				IDMap: &features.IDMap{Enabled: &no},
+				IDMap: &features.IDMap{Enabled: &yes},
 			},
 			NetDevices: &features.NetDevices{Enabled: &yes},
 		},
@@ -75,12 +75,12 @@ func sproutFeatures() *features.Features {
 // the features are what its parser takes as options instead of handing
 // them to the filesystem: the list cannot drift from what mounts do.
 var ociMountOptions = []string{
-	"acl", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion",
+	"acl", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap", "iversion",
 	"lazytime", "loud", "mand", "noacl", "noatime", "nodev", "nodiratime", "noexec", "noiversion",
 	"nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private",
 	"ratime", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime", "rnodev",
 	"rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro",
-	"rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow",
+	"ridmap", "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow",
 	"runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync",
 	"tmpcopyup", "unbindable",
 }

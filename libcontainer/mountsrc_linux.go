@@ -23,14 +23,16 @@ const maxFdsPerMsg = 253
 
 // bindSourceIndexes lists the mounts whose source the runtime opens. A
 // runtime that is not root can reach no more than its container can, and
-// could not join the container's mount namespace.
+// could not join the container's mount namespace. Idmapped mounts are
+// always made by the runtime (idmap_linux.go).
 func bindSourceIndexes(s *specs.Spec) []int {
-	if _, ok := spec.Namespaces(s)[specs.UserNamespace]; !ok || os.Geteuid() != 0 {
+	if os.Geteuid() != 0 {
 		return nil
 	}
+	_, userns := spec.Namespaces(s)[specs.UserNamespace]
 	var idx []int
 	for i, m := range s.Mounts {
-		if isBind(m) {
+		if isBind(m) && (userns || isIDMapped(m)) {
 			idx = append(idx, i)
 		}
 	}
@@ -48,6 +50,21 @@ func openBindSources(pid int, s *specs.Spec, bundle string, idx []int) ([]*os.Fi
 	if len(idx) == 0 {
 		return nil, nil
 	}
+	// The user namespaces are made from here: a child forked by the thread
+	// below would start in the container's mount namespace.
+	userns := &idmapNamespaces{pid: pid}
+	defer userns.close()
+	nsFds := map[int]*os.File{}
+	for _, i := range idx {
+		if !isIDMapped(s.Mounts[i]) {
+			continue
+		}
+		f, err := userns.get(s.Mounts[i])
+		if err != nil {
+			return nil, fmt.Errorf("mounts[%d] (%s): %w", i, s.Mounts[i].Destination, err)
+		}
+		nsFds[i] = f
+	}
 	type result struct {
 		files []*os.File
 		err   error
@@ -55,14 +72,14 @@ func openBindSources(pid int, s *specs.Spec, bundle string, idx []int) ([]*os.Fi
 	done := make(chan result, 1)
 	go func() {
 		runtime.LockOSThread()
-		files, err := openInMountNs(pid, s, bundle, idx)
+		files, err := openInMountNs(pid, s, bundle, idx, nsFds)
 		done <- result{files, err}
 	}()
 	res := <-done
 	return res.files, res.err
 }
 
-func openInMountNs(pid int, s *specs.Spec, bundle string, idx []int) ([]*os.File, error) {
+func openInMountNs(pid int, s *specs.Spec, bundle string, idx []int, nsFds map[int]*os.File) ([]*os.File, error) {
 	// setns of a mount namespace needs an fs_struct no other thread shares.
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
 		return nil, fmt.Errorf("bind sources: unshare fs: %w", err)
@@ -81,7 +98,13 @@ func openInMountNs(pid int, s *specs.Spec, bundle string, idx []int) ([]*os.File
 		if !filepath.IsAbs(src) {
 			src = filepath.Join(bundle, src)
 		}
-		f, err := os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+		var f *os.File
+		var err error
+		if ns, ok := nsFds[i]; ok {
+			f, err = openIDMapped(src, s.Mounts[i], ns)
+		} else {
+			f, err = os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+		}
 		if err != nil {
 			closeAll(files)
 			return nil, fmt.Errorf("mounts[%d].source: %w", i, err)

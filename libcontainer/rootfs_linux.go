@@ -185,6 +185,8 @@ func (r *rootfs) mount(m specs.Mount, src *os.File) error {
 	if m.Type == "bind" {
 		opts.Bind = true
 	}
+	// Its source is the idmapped tree the runtime made.
+	opts.IDMap = isIDMapped(m)
 	if err := checkEscape(r.path, dest); err != nil {
 		return err
 	}
@@ -280,6 +282,9 @@ func (r *rootfs) hasCgroupNs() bool {
 }
 
 func (r *rootfs) mountBind(m specs.Mount, dest string, opts spec.MountOptions, s *os.File) error {
+	if s == nil && opts.IDMap {
+		return errors.New("idmapped mount: the runtime sent no source")
+	}
 	if s == nil {
 		path := m.Source
 		if !filepath.IsAbs(path) {
@@ -340,16 +345,20 @@ func (r *rootfs) bindPath(src string, target *os.File, rec bool, opts spec.Mount
 
 // bindFile clones src, applies the options to the clone while it is still
 // detached, and attaches it: the mount never appears with the wrong flags.
+// An idmapped source is such a clone already.
 func (r *rootfs) bindFile(src, target *os.File, opts spec.MountOptions) error {
-	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC | unix.AT_EMPTY_PATH
-	if opts.Recursive {
-		flags |= unix.AT_RECURSIVE
+	tree := int(src.Fd())
+	if !opts.IDMap {
+		flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC | unix.AT_EMPTY_PATH
+		if opts.Recursive {
+			flags |= unix.AT_RECURSIVE
+		}
+		var err error
+		if tree, err = unix.OpenTree(int(src.Fd()), "", uint(flags)); err != nil {
+			return fmt.Errorf("open_tree: %w", err)
+		}
+		defer unix.Close(tree)
 	}
-	tree, err := unix.OpenTree(int(src.Fd()), "", uint(flags))
-	if err != nil {
-		return fmt.Errorf("open_tree: %w", err)
-	}
-	defer unix.Close(tree)
 	if err := setattr(tree, false, mountAttr(opts)); err != nil {
 		return err
 	}

@@ -32,6 +32,9 @@ func validateSpec(s *specs.Spec) error {
 	if err := validateNetDevices(s); err != nil {
 		return err
 	}
+	if err := validateIDMapMounts(s); err != nil {
+		return err
+	}
 	if err := refuseUnsupported(s); err != nil {
 		return err
 	}

@@ -29,6 +29,9 @@ type MountOptions struct {
 	Recursive              bool
 	// CopyUp fills a new tmpfs with what the directory it covers holds.
 	CopyUp bool
+	// IDMap makes the bind an idmapped mount (the top mount, or every
+	// mount of the tree with IDMapRecursive).
+	IDMap, IDMapRecursive bool
 }
 
 type flagOpt struct {
@@ -122,6 +125,10 @@ func ParseMountOptions(opts []string) MountOptions {
 			m.Bind, m.Recursive = true, true
 		case "tmpcopyup":
 			m.CopyUp = true
+		case "idmap":
+			m.IDMap = true
+		case "ridmap":
+			m.IDMap, m.IDMapRecursive = true, true
 		default:
 			m.Data = append(m.Data, o)
 		}

@@ -52,3 +52,19 @@ func TestParseMountOptionsRecursiveAtime(t *testing.T) {
 		t.Errorf("rro then rrw: set %#x clear %#x", o.RecAttrSet, o.RecAttrClr)
 	}
 }
+
+func TestParseMountOptionsIDMap(t *testing.T) {
+	for _, tc := range []struct {
+		opts           []string
+		idmap, recurse bool
+	}{
+		{[]string{"bind"}, false, false},
+		{[]string{"bind", "idmap"}, true, false},
+		{[]string{"rbind", "ridmap"}, true, true},
+	} {
+		o := ParseMountOptions(tc.opts)
+		if o.IDMap != tc.idmap || o.IDMapRecursive != tc.recurse || len(o.Data) != 0 {
+			t.Errorf("%q: idmap %v recursive %v data %q", tc.opts, o.IDMap, o.IDMapRecursive, o.Data)
+		}
+	}
+}

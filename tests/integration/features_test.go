@@ -184,7 +184,7 @@ func TestFeatures(t *testing.T) {
 	})
 
 	t.Run("mountOptions", func(t *testing.T) {
-		for _, o := range []string{"rbind", "ro", "rro", "nosuid", "rprivate", "shared", "runbindable", "tmpcopyup", "ratime", "rnorelatime", "rnostrictatime"} {
+		for _, o := range []string{"rbind", "ro", "rro", "nosuid", "rprivate", "shared", "runbindable", "tmpcopyup", "ratime", "rnorelatime", "rnostrictatime", "idmap", "ridmap"} {
 			if !slices.Contains(f.MountOptions, o) {
 				t.Errorf("mountOptions lacks %q", o)
 			}
@@ -200,7 +200,8 @@ func TestFeatures(t *testing.T) {
 		b := newBundle(t, "grep -c ' /m/' /proc/self/mounts")
 		n := 0
 		for _, o := range f.MountOptions {
-			if o == "bind" || o == "rbind" {
+			// Options of binds only; idmap/ridmap are tried in idmap_test.go.
+			if o == "bind" || o == "rbind" || o == "idmap" || o == "ridmap" {
 				continue
 			}
 			b.spec.Mounts = append(b.spec.Mounts, specs.Mount{
@@ -212,6 +213,13 @@ func TestFeatures(t *testing.T) {
 		res := r.run(b, "mountfeatures")
 		if res.code != 0 || strings.TrimSpace(res.stdout) != strconv.Itoa(n) {
 			t.Fatalf("a tmpfs mount for each of %d reported options: exit %d, stdout %q, stderr %q", n, res.code, res.stdout, res.stderr)
+		}
+	})
+
+	t.Run("idmap", func(t *testing.T) {
+		// What it claims is tried in idmap_test.go.
+		if e := f.Linux.MountExtensions; e == nil || e.IDMap == nil || e.IDMap.Enabled == nil || !*e.IDMap.Enabled {
+			t.Fatalf("mountExtensions %+v: want idmap enabled", e)
 		}
 	})
 
