@@ -293,17 +293,23 @@ __attribute__((constructor)) static void nsexec(void)
 		// does not own from inside the namespace.
 		send_msg("usermap");
 		wait_ack("write the ID mappings");
-		// Without a mapping for root this fails, and the init then keeps
-		// running as the overflow user until it sets process.user.
-		if (setresgid(0, 0, 0) == 0)
-			setresuid(0, 0, 0);
 	}
 	// The cgroup namespace waits for the init, which may only be in its
 	// v2 cgroup once created.
 	if (unshare(flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP)) < 0)
 		fail("unshare namespaces 0x%x", flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP));
+	// Before taking the namespace's root: a change of uid makes this stage
+	// non-dumpable, its /proc/self files then belong to the host's root,
+	// whom the new user namespace does not map, and the offsets could no
+	// longer be opened.
 	if (offsets != NULL)
 		write_file("/proc/self/timens_offsets", offsets, offsets_len);
+	if (flags & CLONE_NEWUSER) {
+		// Without a mapping for root this fails, and the init then keeps
+		// running as the overflow user until it sets process.user.
+		if (setresgid(0, 0, 0) == 0)
+			setresuid(0, 0, 0);
+	}
 
 	// CLONE_PARENT makes the init a child of the sprout that started this
 	// stage, so that `run` can wait for it and this stage can simply exit.
