@@ -14,7 +14,7 @@ MUSLSECCOMP := $(CURDIR)/.build/libseccomp-musl
 # urfave_cli_no_docs drops the markdown/man generators and their init cost.
 TAGS    := urfave_cli_no_docs netgo osusergo
 STATICCHECK := v0.8.2
-PKGS    := busybox-static libseccomp-dev pkg-config musl-tools gperf dpkg-dev runc crun
+PKGS    := busybox-static libseccomp-dev pkg-config musl-tools gperf dpkg-dev runc crun uidmap
 
 .PHONY: all sprout deps demo test unit fuzz fuzz-short integration vm conformance engines bench lint clean checkpoint
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -65,7 +66,7 @@ func newApp() *cli.App {
 		// belongs to the value (exec --cgroup cpu,cpuacct:path, -e A=1,2).
 		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "root", Value: "/run/sprout", Usage: "directory for container state"},
+			&cli.StringFlag{Name: "root", Value: defaultRoot(), Usage: "directory for container state"},
 			&cli.StringFlag{Name: "log", Usage: "log file (default: stderr only)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
@@ -105,11 +106,7 @@ func setup(c *cli.Context) error {
 		return errors.New("--systemd-cgroup: the systemd cgroup driver is not supported yet")
 	}
 	switch c.String("rootless") {
-	case "auto", "false":
-	case "true":
-		if os.Geteuid() != 0 {
-			return errors.New("--rootless: rootless containers are not supported yet")
-		}
+	case "auto", "false", "true":
 	default:
 		return fmt.Errorf("--rootless: want true, false or auto, got %q", c.String("rootless"))
 	}
@@ -119,6 +116,27 @@ func setup(c *cli.Context) error {
 		logLine("debug", "sprout "+version+" "+strings.Join(os.Args[1:], " "))
 	}
 	return nil
+}
+
+// defaultRoot is runc's choice: a user that is not root keeps its state
+// in its own runtime directory.
+func defaultRoot() string {
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" && os.Geteuid() != 0 {
+		return filepath.Join(dir, "sprout")
+	}
+	return "/run/sprout"
+}
+
+// rootless resolves --rootless: auto is rootless when not root or inside
+// a user namespace, as in runc.
+func rootless(c *cli.Context) bool {
+	switch c.String("rootless") {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return os.Geteuid() != 0 || libcontainer.InUserNamespace()
 }
 
 var logFormat = "text"

@@ -38,6 +38,9 @@ type CreateOptions struct {
 	// Spec is the bundle's config when the caller has read it already;
 	// nil: Create reads config.json.
 	Spec *specs.Spec
+	// Rootless lets the container go without a cgroup it may not create,
+	// as long as its config sets no limit (rootless_linux.go).
+	Rootless bool
 }
 
 // initConfig is what the parent tells the container's init.
@@ -202,18 +205,14 @@ func (p *parent) start() error {
 	// The stage execs and starts up while the cgroups are made: it waits
 	// for the bootstrap, which names them. The cgroup exists before any
 	// process is in it; the stage joins it itself (see nsexec.c).
-	cg, err := cgroups.New(s.Linux.CgroupsPath, p.c.state.ID)
+	cg, err := p.makeCgroup()
 	if err != nil {
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
+		return err
 	}
-	if err := checkCgroupReuse(cg); err != nil {
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
+	if cg != nil {
+		p.cg = cg
+		p.c.state.CgroupPaths = cg.Paths()
 	}
-	if err := cg.Apply(-1); err != nil {
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
-	}
-	p.cg = cg
-	p.c.state.CgroupPaths = cg.Paths()
 	debugf("container %s: cgroups %v", p.c.state.ID, p.c.state.CgroupPaths)
 	debugf("container %s: namespaces %s", p.c.state.ID, describeNamespaces(s.Linux.Namespaces))
 	if _, err := p.sync.Write(buildBootstrap(s.Linux.Namespaces, s.Linux.TimeOffsets, p.c.state.CgroupPaths)); err != nil {
@@ -262,8 +261,10 @@ func (p *parent) start() error {
 	// anything of the container's runs, as in runc: a pids.limit of 1 must
 	// not starve the init of threads.
 	// Even without linux.resources: the device rules always apply.
-	if err := p.cg.Set(withDefaultDevices(s)); err != nil {
-		return fmt.Errorf("linux.resources: %w", err)
+	if p.cg != nil {
+		if err := p.cg.Set(p.resources()); err != nil {
+			return fmt.Errorf("linux.resources: %w", err)
+		}
 	}
 	return nil
 }
@@ -342,27 +343,6 @@ func (p *parent) waitPid() error {
 			return fmt.Errorf("unexpected message from init: %q", msg)
 		}
 	}
-}
-
-func (p *parent) writeIDMaps(pid int) error {
-	write := func(file string, maps []specs.LinuxIDMapping) error {
-		var sb strings.Builder
-		for _, m := range maps {
-			fmt.Fprintf(&sb, "%d %d %d\n", m.ContainerID, m.HostID, m.Size)
-		}
-		if sb.Len() == 0 {
-			return nil
-		}
-		path := fmt.Sprintf("/proc/%d/%s", pid, file)
-		if err := os.WriteFile(path, []byte(sb.String()), 0); err != nil {
-			return fmt.Errorf("linux.%s: write %s: %w", map[string]string{"uid_map": "uidMappings", "gid_map": "gidMappings"}[file], path, err)
-		}
-		return nil
-	}
-	if err := write("uid_map", p.spec.Linux.UIDMappings); err != nil {
-		return err
-	}
-	return write("gid_map", p.spec.Linux.GIDMappings)
 }
 
 // waitReady serves the Go part of the init until it is set up and waiting

@@ -1,19 +1,28 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
 )
 
-// roSelfExe returns a path to exec the sprout binary through a private,
-// read-only, detached bind mount of it. The container's init and exec'd
-// processes run this binary inside the container; through the read-only
-// mount, /proc/<pid>/exe can never be opened for writing, so the container
-// cannot overwrite the host's sprout (CVE-2019-5736). It costs three
-// syscalls and no copy. The returned file must stay open until the child
-// has exec'd.
+// selfExe returns a path to exec the sprout binary by, one that nothing in
+// the container can write through /proc/<pid>/exe (CVE-2019-5736), and
+// the file behind it, which must stay open until the child has exec'd.
+// Root gets a read-only bind mount of the binary; a runtime without
+// CAP_SYS_ADMIN cannot make one and gets a sealed copy.
+func selfExe() (*os.File, string, error) {
+	if os.Geteuid() == 0 {
+		return roSelfExe()
+	}
+	return sealedSelfExe()
+}
+
+// roSelfExe execs the binary through a private, read-only, detached bind
+// mount of it: three syscalls and no copy.
 func roSelfExe() (*os.File, string, error) {
 	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
 	if err != nil {
@@ -26,4 +35,35 @@ func roSelfExe() (*os.File, string, error) {
 	}
 	f := os.NewFile(uintptr(fd), "sprout-exe")
 	return f, fmt.Sprintf("/proc/self/fd/%d", fd), nil
+}
+
+// sealedSelfExe copies the binary into a memfd sealed against any change:
+// the copy is all the container can reach, and it can write none of it.
+func sealedSelfExe() (*os.File, string, error) {
+	flags := unix.MFD_CLOEXEC | unix.MFD_ALLOW_SEALING
+	fd, err := unix.MemfdCreate("sprout", flags|unix.MFD_EXEC)
+	if errors.Is(err, unix.EINVAL) {
+		// Kernels before 6.3 know no MFD_EXEC; their memfds are executable.
+		fd, err = unix.MemfdCreate("sprout", flags)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("copy sprout binary: memfd_create: %w", err)
+	}
+	mem := os.NewFile(uintptr(fd), "sprout-exe")
+	self, err := os.Open("/proc/self/exe")
+	if err != nil {
+		mem.Close()
+		return nil, "", fmt.Errorf("copy sprout binary: %w", err)
+	}
+	defer self.Close()
+	if _, err := io.Copy(mem, self); err != nil {
+		mem.Close()
+		return nil, "", fmt.Errorf("copy sprout binary: %w", err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+		mem.Close()
+		return nil, "", fmt.Errorf("seal sprout binary copy: %w", err)
+	}
+	return mem, fmt.Sprintf("/proc/self/fd/%d", mem.Fd()), nil
 }

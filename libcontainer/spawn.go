@@ -61,7 +61,7 @@ func spawnInit(o spawnOpts) (cmd *exec.Cmd, sync, cfgW *os.File, err error) {
 	if o.console != nil {
 		pass("_SPROUT_CONSOLEFD", o.console)
 	}
-	exe, exePath, err := roSelfExe()
+	exe, exePath, err := selfExe()
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -130,6 +130,9 @@ type runtime struct {
 	// stdio holds the files every command ran with as stdout and stderr:
 	// whatever a command leaves running still holds one of them.
 	stdio []string
+	// user, when set, runs every command as that unprivileged user
+	// (rootless_test.go).
+	user *rootlessUser
 }
 
 func newRuntime(t *testing.T) *runtime {
@@ -183,6 +186,9 @@ func (r *runtime) sproutIn(dir string, stdin *os.File, args ...string) result {
 	r.t.Helper()
 	cmd := exec.Command(sproutBin, append([]string{"--root", r.root}, args...)...)
 	cmd.Dir = dir
+	if r.user != nil {
+		r.user.apply(cmd)
+	}
 	// Files, not pipes: a detached container keeps its stdio open, and
 	// waiting for a pipe's end would wait for the container.
 	outF, err := os.CreateTemp("", "sprout-out")

@@ -1,0 +1,288 @@
+package integration
+
+import (
+	"bufio"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/spec"
+)
+
+// rootlessUser is an unprivileged user made for one test, with the
+// subordinate ID range useradd gives it in /etc/subuid and /etc/subgid.
+type rootlessUser struct {
+	name               string
+	uid, gid           uint32
+	subStart, subCount uint32
+	xdg                string // its XDG_RUNTIME_DIR
+}
+
+func newRootlessUser(t *testing.T) *rootlessUser {
+	t.Helper()
+	if _, err := exec.LookPath("useradd"); err != nil {
+		t.Skip("useradd is needed")
+	}
+	name := fmt.Sprintf("sprl%d", time.Now().UnixNano()%1e9)
+	if out, err := exec.Command("useradd", "-M", "-s", "/usr/sbin/nologin", name).CombinedOutput(); err != nil {
+		t.Fatalf("useradd: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("userdel", name).Run() })
+	u := &rootlessUser{name: name}
+	out, err := exec.Command("id", "-u", name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	out, err = exec.Command("id", "-g", name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	u.uid, u.gid = uint32(uid), uint32(gid)
+	f, err := os.Open("/etc/subuid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		p := strings.Split(sc.Text(), ":")
+		if len(p) == 3 && p[0] == name {
+			start, _ := strconv.Atoi(p[1])
+			count, _ := strconv.Atoi(p[2])
+			u.subStart, u.subCount = uint32(start), uint32(count)
+		}
+	}
+	u.xdg = t.TempDir()
+	u.own(t, u.xdg)
+	// The binary the tests run must be reachable by the user.
+	for d := filepath.Dir(sproutBin); d != "/"; d = filepath.Dir(d) {
+		if st, err := os.Stat(d); err == nil && st.Mode().Perm()&0o001 == 0 {
+			os.Chmod(d, st.Mode().Perm()|0o011)
+		}
+	}
+	return u
+}
+
+// own gives the tree at dir to the user and opens the way to it.
+func (u *rootlessUser) own(t *testing.T, dir string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, int(u.uid), int(u.gid))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := filepath.Dir(dir); d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+}
+
+func (u *rootlessUser) apply(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: u.uid, Gid: u.gid, Groups: []uint32{}}}
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+u.xdg, "HOME=/", "USER="+u.name)
+}
+
+// newRootlessRuntime runs sprout as u, with its state where sprout puts
+// it by default for a user.
+func newRootlessRuntime(t *testing.T, u *rootlessUser) *runtime {
+	r := newRuntime(t)
+	r.root = filepath.Join(u.xdg, "sprout")
+	r.user = u
+	return r
+}
+
+// rootlessBundle is `sprout spec --rootless`'s config for u: root in the
+// container is u.
+func rootlessBundle(t *testing.T, u *rootlessUser, args ...string) *bundle {
+	t.Helper()
+	b := newBundle(t, args...)
+	s := spec.Default(true)
+	s.Process.Terminal = false
+	s.Root.Readonly = false
+	s.Process.Args = b.spec.Process.Args
+	s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: u.uid, Size: 1}}
+	s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: u.gid, Size: 1}}
+	b.spec = s
+	u.own(t, b.dir)
+	return b
+}
+
+func (r *runtime) saveAs(b *bundle) {
+	r.t.Helper()
+	b.save(r.t)
+	r.user.own(r.t, filepath.Join(b.dir, "config.json"))
+}
+
+func TestRootlessRun(t *testing.T) {
+	u := newRootlessUser(t)
+	r := newRootlessRuntime(t, u)
+	b := rootlessBundle(t, u, "id -u; id -g; cat /proc/self/uid_map; stat -c %u:%g /bin/busybox; echo x > /tmp/made; sleep 600")
+	r.saveAs(b)
+	// No --root: a user's state goes to $XDG_RUNTIME_DIR/sprout.
+	cmd := exec.Command(sproutBin, "run", "-d", "--bundle", b.dir, "rl")
+	u.apply(cmd)
+	logf := filepath.Join(b.dir, "out")
+	lf, err := os.Create(logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = lf, lf
+	runErr := cmd.Run()
+	lf.Close()
+	if runErr != nil {
+		data, _ := os.ReadFile(logf)
+		t.Fatalf("rootless run: %v: %s", runErr, data)
+	}
+	defer r.sprout("delete", "--force", "rl")
+	if _, err := os.Stat(filepath.Join(u.xdg, "sprout", "rl")); err != nil {
+		t.Fatalf("state not in $XDG_RUNTIME_DIR/sprout: %v", err)
+	}
+	st := r.mustState("rl")
+	if st.Status != specs.StateRunning {
+		t.Fatalf("status %s", st.Status)
+	}
+	// Outside: the container's processes are the user's.
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", st.Pid))
+	want := fmt.Sprintf("Uid:\t%d\t%d\t%d\t%d", u.uid, u.uid, u.uid, u.uid)
+	if !strings.Contains(string(status), want) {
+		t.Fatalf("host view of the container's uid, want %q:\n%s", want, status)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var lines []string
+	for time.Now().Before(deadline) {
+		data, _ := os.ReadFile(logf)
+		if lines = strings.Split(strings.TrimSpace(string(data)), "\n"); len(lines) >= 4 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(lines) != 4 || lines[0] != "0" || lines[1] != "0" || lines[3] != "0:0" {
+		t.Fatalf("inside: %q", lines)
+	}
+	if f := strings.Fields(lines[2]); len(f) != 3 || f[0] != "0" || f[1] != strconv.Itoa(int(u.uid)) || f[2] != "1" {
+		t.Fatalf("uid_map inside: %q", lines[2])
+	}
+	// What the container's root writes is the user's on the host.
+	if uid, gid := ownerOf(t, filepath.Join(b.dir, "rootfs/tmp/made")); uid != u.uid || gid != u.gid {
+		t.Fatalf("file written inside is %d:%d on the host, want %d:%d", uid, gid, u.uid, u.gid)
+	}
+}
+
+func TestRootlessExecKillDelete(t *testing.T) {
+	u := newRootlessUser(t)
+	r := newRootlessRuntime(t, u)
+	b := rootlessBundle(t, u, "sleep 600")
+	r.saveAs(b)
+	if res := r.sprout("run", "-d", "--bundle", b.dir, "rlx"); res.code != 0 {
+		t.Fatalf("run: %s", res.stderr)
+	}
+	pid := r.mustState("rlx").Pid
+	if out := r.must("exec", "rlx", "sh", "-c", "id -u; cat /proc/self/uid_map"); !hasLine(out, "0") || !strings.Contains(out, strconv.Itoa(int(u.uid))) {
+		t.Fatalf("exec: %q", out)
+	}
+	r.must("kill", "rlx", "KILL")
+	r.waitStatus("rlx", specs.StateStopped)
+	r.must("delete", "rlx")
+	if _, err := os.Stat(filepath.Join(r.root, "rlx")); !os.IsNotExist(err) {
+		t.Fatalf("state left after delete: %v", err)
+	}
+	// Killed: gone, or a zombie its new parent has not reaped yet.
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); len(f) > 0 && f[0] != "Z" {
+			t.Fatalf("init %d still alive: %s", pid, stat)
+		}
+	}
+	if left := r.leftProcesses(); len(left) > 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+}
+
+// Ranges beyond the user's own ID go through newuidmap and newgidmap.
+func TestRootlessMultiRangeMappings(t *testing.T) {
+	if _, err := exec.LookPath("newuidmap"); err != nil {
+		t.Skip("newuidmap (Debian package uidmap) is needed")
+	}
+	u := newRootlessUser(t)
+	if u.subCount < 65536 {
+		t.Skipf("useradd gave %s no subordinate range", u.name)
+	}
+	r := newRootlessRuntime(t, u)
+	b := rootlessBundle(t, u, "cat /proc/self/uid_map /proc/self/gid_map; touch /tmp/f && chown 1000:1000 /tmp/f")
+	withCap(b, "CAP_CHOWN")
+	maps := func(own uint32) []specs.LinuxIDMapping {
+		return []specs.LinuxIDMapping{{ContainerID: 0, HostID: own, Size: 1}, {ContainerID: 1, HostID: u.subStart, Size: 65536}}
+	}
+	b.spec.Linux.UIDMappings, b.spec.Linux.GIDMappings = maps(u.uid), maps(u.gid)
+	r.saveAs(b)
+	res := r.sprout("run", "--bundle", b.dir, "rlm")
+	if res.code != 0 {
+		t.Fatalf("run: %d %s %s", res.code, res.stdout, res.stderr)
+	}
+	want := fmt.Sprintf("1 %d 65536", u.subStart)
+	n := 0
+	for _, l := range strings.Split(res.stdout, "\n") {
+		if strings.Join(strings.Fields(l), " ") == want {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("uid_map and gid_map inside, want %q in each: %q", want, res.stdout)
+	}
+	// Container 1000 is the user's subordinate ID 999.
+	if uid, gid := ownerOf(t, filepath.Join(b.dir, "rootfs/tmp/f")); uid != u.subStart+999 || gid != u.subStart+999 {
+		t.Fatalf("chown 1000 inside is %d:%d on the host, want %d", uid, gid, u.subStart+999)
+	}
+}
+
+func TestRootlessBadInput(t *testing.T) {
+	u := newRootlessUser(t)
+	r := newRootlessRuntime(t, u)
+	limit := int64(64 << 20)
+	for _, tc := range []struct {
+		name string
+		edit func(b *bundle)
+		want string
+	}{
+		{"mappings beyond the subordinate range", func(b *bundle) {
+			b.spec.Linux.UIDMappings = append(b.spec.Linux.UIDMappings, specs.LinuxIDMapping{ContainerID: 1, HostID: u.subStart + u.subCount, Size: 10})
+		}, "linux.uidMappings: newuidmap"},
+		{"a memory limit with no cgroup it may write", func(b *bundle) {
+			b.spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
+		}, "linux.resources: rootless"},
+		{"an idmapped mount", func(b *bundle) {
+			m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: u.uid, Size: 1}}
+			b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/mnt", Source: "/tmp", Type: "bind", Options: []string{"bind"}, UIDMappings: m, GIDMappings: m})
+		}, "idmapped mounts need a runtime running as root"},
+	} {
+		b := rootlessBundle(t, u, "true")
+		tc.edit(b)
+		r.saveAs(b)
+		res := r.sprout("run", "--bundle", b.dir, "rlbad")
+		if res.code == 0 || !strings.Contains(res.stderr, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q, want %q", tc.name, res.code, res.stderr, tc.want)
+		}
+		if _, err := os.Stat(filepath.Join(r.root, "rlbad")); !os.IsNotExist(err) {
+			t.Errorf("%s: state left behind: %v", tc.name, err)
+		}
+		if left := r.leftProcesses(); len(left) > 0 {
+			for _, p := range left {
+				c, _ := os.ReadFile("/proc/" + p + "/cmdline")
+				t.Logf("left: %s %q", p, c)
+			}
+			t.Errorf("%s: left behind: %v", tc.name, left)
+		}
+	}
+}
