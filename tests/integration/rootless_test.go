@@ -14,6 +14,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/sprout-runtime/sprout/spec"
 )
@@ -283,6 +284,38 @@ func TestRootlessBadInput(t *testing.T) {
 				t.Logf("left: %s %q", p, c)
 			}
 			t.Errorf("%s: left behind: %v", tc.name, left)
+		}
+	}
+}
+
+// CVE-2019-5736 for a user: the init runs from a sealed copy of the
+// binary, which not even host root can write to or truncate, and which is
+// not the binary on disk.
+func TestRootlessSelfExeSealed(t *testing.T) {
+	u := newRootlessUser(t)
+	r := newRootlessRuntime(t, u)
+	b := rootlessBundle(t, u, "true")
+	r.saveAs(b)
+	r.must("create", "--bundle", b.dir, "rlexe")
+	defer r.sprout("delete", "--force", "rlexe")
+	exe := fmt.Sprintf("/proc/%d/exe", r.mustState("rlexe").Pid)
+	f, err := os.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0)
+	if err != nil {
+		t.Fatalf("the init's binary is not a sealable memfd: %v", err)
+	}
+	if want := unix.F_SEAL_SEAL | unix.F_SEAL_WRITE | unix.F_SEAL_GROW | unix.F_SEAL_SHRINK; seals&want != want {
+		t.Fatalf("seals %#x, want %#x", seals, want)
+	}
+	if w, err := os.OpenFile(exe, os.O_WRONLY, 0); err == nil {
+		_, werr := w.Write([]byte("x"))
+		w.Close()
+		if werr == nil {
+			t.Fatal("the init's binary could be written")
 		}
 	}
 }
