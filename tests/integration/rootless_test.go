@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -318,4 +319,81 @@ func TestRootlessSelfExeSealed(t *testing.T) {
 			t.Fatal("the init's binary could be written")
 		}
 	}
+}
+
+// `sprout spec --rootless` run by a user gives a config that runs for that
+// user; only the terminal and the command are changed here.
+func TestRootlessSpec(t *testing.T) {
+	u := newRootlessUser(t)
+	r := newRootlessRuntime(t, u)
+	b := rootlessBundle(t, u)
+	if res := r.sproutIn(b.dir, nil, "spec", "--rootless"); res.code != 0 {
+		t.Fatalf("spec --rootless: %s", res.stderr)
+	}
+	s, err := spec.Load(b.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := s.Linux.UIDMappings; len(m) != 1 || m[0].HostID != u.uid || m[0].ContainerID != 0 || m[0].Size != 1 {
+		t.Fatalf("uidMappings %+v, want the caller's uid %d as root", m, u.uid)
+	}
+	s.Process.Terminal = false
+	s.Process.Args = []string{"sh", "-c", "id -u; cat /proc/self/gid_map"}
+	b.spec = s
+	r.saveAs(b)
+	res := r.sprout("run", "--bundle", b.dir, "rlspec")
+	if res.code != 0 || !hasLine(res.stdout, "0") || !strings.Contains(res.stdout, strconv.Itoa(int(u.gid))) {
+		t.Fatalf("run: exit %d stdout %q stderr %q", res.code, res.stdout, res.stderr)
+	}
+}
+
+// A rootless container with a terminal through --console-socket, a
+// seccomp filter and a hook: the rest of what engines use.
+func TestRootlessTerminalSeccompHook(t *testing.T) {
+	u := newRootlessUser(t)
+	r := newRootlessRuntime(t, u)
+	b := rootlessBundle(t, u, "sh")
+	b.spec.Process.Terminal = true
+	b.spec.Linux.Seccomp = &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}},
+	}
+	hookOut := filepath.Join(u.xdg, "hook")
+	b.spec.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "id -u > " + hookOut}}}}
+	r.saveAs(b)
+	sock := filepath.Join(u.xdg, "console.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	os.Chown(sock, int(u.uid), int(u.gid))
+	type received struct {
+		fd  int
+		err error
+	}
+	got := make(chan received, 1)
+	go func() {
+		fd, _, err := receiveMaster(l)
+		got <- received{fd, err}
+	}()
+	r.must("create", "--console-socket", sock, "--bundle", b.dir, "rltty")
+	defer r.sprout("delete", "--force", "rltty")
+	rcv := <-got
+	if rcv.err != nil {
+		t.Fatalf("console socket: %v", rcv.err)
+	}
+	master := pollable(t, rcv.fd, "pty-master")
+	if data, err := os.ReadFile(hookOut); err != nil || strings.TrimSpace(string(data)) != strconv.Itoa(int(u.uid)) {
+		t.Errorf("createRuntime hook: ran as %q (%v), want the user %d", data, err, u.uid)
+	}
+	r.must("start", "rltty")
+	write(t, master, "tty; mkdir /tmp/d || echo mkdir-$((40+2))\n")
+	out := readUntil(t, master, "mkdir-42")
+	if !strings.Contains(out, "/dev/pts/") || !strings.Contains(out, "Operation not permitted") {
+		t.Errorf("terminal and seccomp inside: %q", out)
+	}
+	write(t, master, "exit 0\n")
+	r.waitStatus("rltty", specs.StateStopped)
+	r.must("delete", "rltty")
 }
