@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sprout-runtime/sprout/cgroups"
+	"github.com/sprout-runtime/sprout/spec"
 )
 
 // InUserNamespace tells whether this process runs in a user namespace other
@@ -24,6 +25,19 @@ func InUserNamespace() bool {
 		return false
 	}
 	return string(bytes.Join(bytes.Fields(data), []byte(" "))) != "0 0 4294967295"
+}
+
+// validateRootless refuses what a runtime that is not root can never set
+// up, before anything is made: every other namespace needs the privileges
+// a user namespace gives.
+func validateRootless(s *specs.Spec) error {
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	if _, ok := spec.Namespaces(s)[specs.UserNamespace]; !ok {
+		return errors.New("linux.namespaces: a rootless container needs a user namespace")
+	}
+	return nil
 }
 
 // makeCgroup creates the container's cgroup. Rootless, a cgroup the user

@@ -35,6 +35,9 @@ func validateSpec(s *specs.Spec) error {
 	if err := validateIDMapMounts(s); err != nil {
 		return err
 	}
+	if err := validateRootless(s); err != nil {
+		return err
+	}
 	if err := refuseUnsupported(s); err != nil {
 		return err
 	}

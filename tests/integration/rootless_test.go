@@ -131,7 +131,7 @@ func (r *runtime) saveAs(b *bundle) {
 func TestRootlessRun(t *testing.T) {
 	u := newRootlessUser(t)
 	r := newRootlessRuntime(t, u)
-	b := rootlessBundle(t, u, "id -u; id -g; cat /proc/self/uid_map; stat -c %u:%g /bin/busybox; echo x > /tmp/made; sleep 600")
+	b := rootlessBundle(t, u, "echo x > /tmp/made; id -u; id -g; cat /proc/self/uid_map; stat -c %u:%g /bin/busybox; sleep 600")
 	r.saveAs(b)
 	// No --root: a user's state goes to $XDG_RUNTIME_DIR/sprout.
 	cmd := exec.Command(sproutBin, "run", "-d", "--bundle", b.dir, "rl")
@@ -264,6 +264,15 @@ func TestRootlessBadInput(t *testing.T) {
 		{"a memory limit with no cgroup it may write", func(b *bundle) {
 			b.spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
 		}, "linux.resources: rootless"},
+		{"no user namespace", func(b *bundle) {
+			var ns []specs.LinuxNamespace
+			for _, n := range b.spec.Linux.Namespaces {
+				if n.Type != specs.UserNamespace {
+					ns = append(ns, n)
+				}
+			}
+			b.spec.Linux.Namespaces, b.spec.Linux.UIDMappings, b.spec.Linux.GIDMappings = ns, nil, nil
+		}, "linux.namespaces: a rootless container needs a user namespace"},
 		{"an idmapped mount", func(b *bundle) {
 			m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: u.uid, Size: 1}}
 			b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/mnt", Source: "/tmp", Type: "bind", Options: []string{"bind"}, UIDMappings: m, GIDMappings: m})
