@@ -207,6 +207,10 @@ __attribute__((constructor)) static void nsexec(void)
 	n = recv(syncfd, buf, sizeof(buf), 0);
 	if (n < 0)
 		fail("read bootstrap data");
+	// The parent gave up before sending it (a cgroup it could not make):
+	// going on would clone an init nobody waits for.
+	if (n == 0)
+		_exit(1);
 
 	// The cgroup records come first, then the user namespace if one is
 	// joined, so that the namespaces joined after it are entered with its
