@@ -136,17 +136,27 @@ func TestRootlessRun(t *testing.T) {
 	// No --root: a user's state goes to $XDG_RUNTIME_DIR/sprout.
 	cmd := exec.Command(sproutBin, "run", "-d", "--bundle", b.dir, "rl")
 	u.apply(cmd)
-	logf := filepath.Join(b.dir, "out")
+	logf, errf := filepath.Join(b.dir, "out"), filepath.Join(b.dir, "err")
 	lf, err := os.Create(logf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = lf, lf
+	ef, err := os.Create(errf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = lf, ef
 	runErr := cmd.Run()
 	lf.Close()
+	ef.Close()
+	stderr, _ := os.ReadFile(errf)
 	if runErr != nil {
-		data, _ := os.ReadFile(logf)
-		t.Fatalf("rootless run: %v: %s", runErr, data)
+		t.Fatalf("rootless run: %v: %s", runErr, stderr)
+	}
+	// This host gives a user no cgroup: the container goes without, and
+	// says so.
+	if !strings.Contains(string(stderr), "level=warning") || !strings.Contains(string(stderr), "without a cgroup") {
+		t.Errorf("no warning about the missing cgroup: %q", stderr)
 	}
 	defer r.sprout("delete", "--force", "rl")
 	if _, err := os.Stat(filepath.Join(u.xdg, "sprout", "rl")); err != nil {
