@@ -119,9 +119,12 @@ func setup(c *cli.Context) error {
 }
 
 // defaultRoot is runc's choice: a user that is not root keeps its state
-// in its own runtime directory.
+// in its own runtime directory, and so does one that is root only in a
+// user namespace (rootless Podman runs the runtime so), unless $USER
+// says it is the host's root.
 func defaultRoot() string {
-	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" && os.Geteuid() != 0 {
+	dir := os.Getenv("XDG_RUNTIME_DIR")
+	if dir != "" && (os.Geteuid() != 0 || (libcontainer.InUserNamespace() && os.Getenv("USER") != "root")) {
 		return filepath.Join(dir, "sprout")
 	}
 	return "/run/sprout"

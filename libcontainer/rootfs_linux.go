@@ -41,7 +41,10 @@ func newRootfs(cfg *initConfig, sync *os.File) *rootfs {
 	if n, ok := ns[specs.MountNamespace]; ok && n.Path == "" {
 		r.newNs = true
 	}
+	// The runtime itself may run in one (rootless Podman's): its init can
+	// no more mknod or mount sysfs than one in a user namespace of its own.
 	_, r.userNs = ns[specs.UserNamespace]
+	r.userNs = r.userNs || InUserNamespace()
 	return r
 }
 

@@ -12,10 +12,14 @@ import (
 // the container can write through /proc/<pid>/exe (CVE-2019-5736), and
 // the file behind it, which must stay open until the child has exec'd.
 // Root gets a read-only bind mount of the binary; a runtime without
-// CAP_SYS_ADMIN cannot make one and gets a sealed copy.
+// CAP_SYS_ADMIN over its mount namespace (a user, or root of a user
+// namespace that does not own it) cannot make one and gets a sealed copy.
 func selfExe() (*os.File, string, error) {
 	if os.Geteuid() == 0 {
-		return roSelfExe()
+		f, path, err := roSelfExe()
+		if !errors.Is(err, unix.EPERM) {
+			return f, path, err
+		}
 	}
 	return sealedSelfExe()
 }

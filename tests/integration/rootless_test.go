@@ -416,3 +416,41 @@ func TestRootlessTerminalSeccompHook(t *testing.T) {
 	r.waitStatus("rltty", specs.StateStopped)
 	r.must("delete", "rltty")
 }
+
+// Rootless Podman runs the runtime as root of a user namespace of the
+// user's, and the container gets no user namespace of its own: the state
+// goes to the user's runtime directory, device nodes are bound (mknod is
+// refused there), and the binary is copied (no bind mount without owning
+// the mount namespace).
+func TestRootlessInsideUserNamespace(t *testing.T) {
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare is needed")
+	}
+	u := newRootlessUser(t)
+	b := rootlessBundle(t, u, "stat -c '%t,%T %F' /dev/null; id -u")
+	var ns []specs.LinuxNamespace
+	for _, n := range b.spec.Linux.Namespaces {
+		if n.Type != specs.UserNamespace {
+			ns = append(ns, n)
+		}
+	}
+	b.spec.Linux.Namespaces, b.spec.Linux.UIDMappings, b.spec.Linux.GIDMappings = ns, nil, nil
+	b.save(t)
+	u.own(t, b.dir)
+	cmd := exec.Command("unshare", "--user", "--map-root-user", sproutBin, "run", "--bundle", b.dir, "rlns")
+	u.apply(cmd)
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("run in a user namespace: %v: %s %s", err, out, stderr)
+	}
+	if !hasLine(string(out), "1,3 character special file") || !hasLine(string(out), "0") {
+		t.Fatalf("inside: %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(u.xdg, "sprout")); err != nil {
+		t.Fatalf("state root not in $XDG_RUNTIME_DIR: %v", err)
+	}
+}
