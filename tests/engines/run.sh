@@ -4,11 +4,11 @@
 # root, state and sockets under one temporary directory, and removed again
 # whatever happens.
 #
-# usage: tests/engines/run.sh [--also-runc] [--trace] RUNTIME_PATH [podman|containerd|docker ...]
+# usage: tests/engines/run.sh [--also-runc] [--trace] RUNTIME_PATH [podman|podman-rootless|containerd|docker ...]
 set -uo pipefail
 
 usage() {
-	echo "usage: $0 [--also-runc] [--trace] RUNTIME_PATH [podman|containerd|docker ...]" >&2
+	echo "usage: $0 [--also-runc] [--trace] RUNTIME_PATH [podman|podman-rootless|containerd|docker ...]" >&2
 	exit 2
 }
 
@@ -33,9 +33,9 @@ RUNTIME=$(readlink -f "$1") || usage
 shift
 [ -x "$RUNTIME" ] || { echo "$RUNTIME: not an executable" >&2; exit 2; }
 ENGINES=("$@")
-[ ${#ENGINES[@]} -gt 0 ] || ENGINES=(podman containerd docker)
+[ ${#ENGINES[@]} -gt 0 ] || ENGINES=(podman podman-rootless containerd docker)
 for e in "${ENGINES[@]}"; do
-	case "$e" in podman | containerd | docker) ;; *) echo "unknown engine: $e" >&2; usage ;; esac
+	case "$e" in podman | podman-rootless | containerd | docker) ;; *) echo "unknown engine: $e" >&2; usage ;; esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "$0: needs root" >&2; exit 2; }
 
@@ -43,6 +43,7 @@ PKGS=(busybox-static util-linux bsdutils)
 for e in "${ENGINES[@]}"; do
 	case "$e" in
 	podman) PKGS+=(podman conmon catatonit) ;;
+	podman-rootless) PKGS+=(podman conmon catatonit uidmap passwd) ;;
 	containerd) PKGS+=(containerd umoci) ;;
 	docker) PKGS+=(containerd docker.io) ;;
 	esac
@@ -60,6 +61,7 @@ DAEMON_PIDS=()
 CGROUP_PARENTS=()
 STATE_DIRS=()
 PODMAN_UP=0
+RL_USER=
 LEAKS=
 PASSED=0
 FAILED=0
@@ -158,6 +160,7 @@ stop_daemon() {
 teardown() {
 	local pid d c
 	[ $PODMAN_UP -eq 1 ] && timeout 30 "${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1
+	[ -n "$RL_USER" ] && podman_rootless_teardown
 	[ $DOCKER_UP -eq 1 ] && timeout 20 "${DOCKER[@]}" ps -aq 2>/dev/null | xargs -r timeout 30 "${DOCKER[@]}" rm -f >/dev/null 2>&1
 	if [ $CONTAINERD_UP -eq 1 ]; then
 		for c in $(timeout 20 "${CTR[@]}" containers ls -q 2>/dev/null); do
@@ -377,6 +380,68 @@ podman_e_exit_code() { EXIT_CODE=$(pm inspect -f '{{.State.ExitCode}}' "$1"); }
 podman_e_rm() { pm rm "$1"; }
 podman_e_id() { pm inspect -f '{{.Id}}' "$1"; }
 podman_e_ps() { return 2; }
+
+# ---- rootless podman: a user made for the run (its subordinate IDs from
+# useradd), its storage in its home under $T, the runtime run as root of
+# the user namespace Podman makes. It has no cgroup it may write here
+# (cgroup v1, no systemd), so only the scenarios that need none run.
+
+podman_rootless_setup() {
+	local d=$T/podman-rootless out
+	RL_USER=${TAG:0:24}rl
+	useradd -M -d "$d/home" -s /bin/sh "$RL_USER" || { note "useradd $RL_USER failed"; RL_USER=; return 1; }
+	chmod 711 "$T"
+	mkdir -p "$d/home/.config/containers" "$d/xdg"
+	printf '[containers]\nnetns = "none"\n\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' \
+		>"$d/home/.config/containers/containers.conf"
+	printf '[storage]\ndriver = "vfs"\ngraphroot = "%s"\nrunroot = "%s"\n' "$d/home/storage" "$d/xdg/containers" \
+		>"$d/home/.config/containers/storage.conf"
+	chown -R "$RL_USER:" "$d"
+	chmod 700 "$d/xdg"
+	PODMAN_RL=(setpriv --reuid "$RL_USER" --regid "$RL_USER" --init-groups
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "HOME=$d/home" "XDG_RUNTIME_DIR=$d/xdg" "USER=$RL_USER" podman)
+	out=$(tar -C "$T/rootfs" -c . | t "${PODMAN_RL[@]}" import --change 'CMD ["/bin/sh"]' - localhost/busybox:latest 2>&1) ||
+		{ note "rootless podman import: $out"; return 1; }
+}
+
+# podman_rootless_teardown ends whatever still runs as the run's user
+# (conmon, containers, the user namespace's pause process), then the user.
+podman_rootless_teardown() {
+	local uid p
+	timeout 30 "${PODMAN_RL[@]}" rm -af -t 0 >/dev/null 2>&1
+	uid=$(id -u "$RL_USER" 2>/dev/null) || { RL_USER=; return; }
+	for p in /proc/[0-9]*; do
+		[ "$(awk '/^Uid:/ { print $2 }' "$p/status" 2>/dev/null)" = "$uid" ] && kill -9 "${p#/proc/}" 2>/dev/null
+	done
+	sleep 0.2
+	userdel "$RL_USER" 2>/dev/null || LEAKS="$LEAKS user:$RL_USER"
+	RL_USER=
+}
+
+pmr() { t "${PODMAN_RL[@]}" --runtime "$P_RT" "$@"; }
+podman_rootless_e_run_rm() { pmr run --rm --pull never localhost/busybox "$@"; }
+podman_rootless_e_run_d() {
+	local name=$1
+	shift 2
+	pmr run -d --name "$name" --pull never localhost/busybox "$@"
+}
+podman_rootless_e_exec() { local n=$1; shift; pmr exec "$n" "$@"; }
+podman_rootless_e_exec_tty() {
+	local n=$1
+	shift
+	t script -qefc "$(printf '%q ' "${PODMAN_RL[@]}" --runtime "$P_RT" exec -t "$n" "$@")" /dev/null </dev/null
+}
+podman_rootless_e_pid() { pmr inspect -f '{{.State.Pid}}' "$1"; }
+podman_rootless_e_status() {
+	local s
+	s=$(pmr inspect -f '{{.State.Status}}' "$1" 2>/dev/null) || { echo missing; return; }
+	case "$s" in running | paused) echo "$s" ;; exited | stopped) echo exited ;; *) echo "$s" ;; esac
+}
+podman_rootless_e_stop() { pmr stop -t "$2" "$1"; }
+podman_rootless_e_exit_code() { EXIT_CODE=$(pmr inspect -f '{{.State.ExitCode}}' "$1"); }
+podman_rootless_e_rm() { pmr rm "$1"; }
+podman_rootless_e_id() { pmr inspect -f '{{.Id}}' "$1"; }
+podman_rootless_e_ps() { return 2; }
 
 # ---- containerd (and the containerd Docker uses)
 
@@ -754,6 +819,7 @@ e_cleanup_one() {
 	local n=$1
 	case "$E" in
 	podman) STEP=30 pm rm -f -t 0 "$n" ;;
+	podman_rootless) STEP=30 pmr rm -f -t 0 "$n" ;;
 	docker) STEP=30 dk rm -f "$n" ;;
 	containerd)
 		STEP=10 cr task kill -s SIGKILL "$n"
@@ -772,8 +838,11 @@ run_scenarios() {
 	scenario detached s_detached "$p-d"
 	scenario exec s_exec "$p-d"
 	scenario exec-tty s_exec_tty "$p-d"
-	scenario pause-resume s_pause "$p-d"
-	scenario memory s_memory "$p-m"
+	# A rootless engine has no cgroup to freeze or limit on this host.
+	if [ "$E" != podman_rootless ]; then
+		scenario pause-resume s_pause "$p-d"
+		scenario memory s_memory "$p-m"
+	fi
 	scenario stop-term s_stop_term "$p-st"
 	scenario stop-kill s_stop_kill "$p-sk"
 	e stop "$p-d" 1 >/dev/null 2>&1
@@ -803,6 +872,7 @@ RUNTIMES=(sprout)
 [ $ALSO_RUNC -eq 1 ] && RUNTIMES+=(runc)
 for E in "${ENGINES[@]}"; do
 	t0=$SECONDS
+	E=${E//-/_}
 	if ! "${E}_setup"; then
 		CUR_ENGINE=$E
 		REASON="could not start $E (see messages above)"
