@@ -271,6 +271,9 @@ func TestRootlessBadInput(t *testing.T) {
 		{"mappings beyond the subordinate range", func(b *bundle) {
 			b.spec.Linux.UIDMappings = append(b.spec.Linux.UIDMappings, specs.LinuxIDMapping{ContainerID: 1, HostID: u.subStart + u.subCount, Size: 10})
 		}, "linux.uidMappings: newuidmap"},
+		{"overlapping mappings", func(b *bundle) {
+			b.spec.Linux.UIDMappings = append(b.spec.Linux.UIDMappings, specs.LinuxIDMapping{ContainerID: 0, HostID: u.subStart, Size: 10})
+		}, "linux.uidMappings: newuidmap"},
 		{"a memory limit with no cgroup it may write", func(b *bundle) {
 			b.spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
 		}, "linux.resources: rootless"},
