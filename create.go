@@ -53,7 +53,7 @@ func createOptions(c *cli.Context) (*libcontainer.CreateOptions, error) {
 	opts := &libcontainer.CreateOptions{
 		ID: id, Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
 		NoPivot: c.Bool("no-pivot"), NoNewKeyring: c.Bool("no-new-keyring"),
-		PreserveFds: c.Int("preserve-fds"), Rootless: rootless(c),
+		PreserveFds: c.Int("preserve-fds"), Rootless: rootless(c), SystemdCgroup: c.Bool("systemd-cgroup"),
 	}
 	if p := c.String("console-socket"); p != "" {
 		f, err := dialConsole(p)

@@ -49,7 +49,7 @@ func sproutFeatures() *features.Features {
 				string(specs.UserNamespace), string(specs.UTSNamespace),
 			},
 			Capabilities: capabilities.Names(),
-			Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no, Rdma: &yes},
+			Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &yes, SystemdUser: &no, Rdma: &yes},
 			Seccomp:      seccompFeatures(),
 			Apparmor:     &features.Apparmor{Enabled: &no},
 			Selinux:      &features.Selinux{Enabled: &no},

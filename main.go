@@ -102,9 +102,6 @@ func setup(c *cli.Context) error {
 		}
 		logSink = f
 	}
-	if c.Bool("systemd-cgroup") {
-		return errors.New("--systemd-cgroup: the systemd cgroup driver is not supported yet")
-	}
 	switch c.String("rootless") {
 	case "auto", "false", "true":
 	default:

@@ -298,3 +298,48 @@ func attachDeviceProgram(dir string, insns asm.Instructions) error {
 	}
 	return nil
 }
+
+// DeviceAllow is one entry of the allow-list that DeviceAllowList makes.
+type DeviceAllow struct {
+	// Type is 'c' or 'b'.
+	Type byte
+	// Major and Minor are -1 for "any".
+	Major, Minor int64
+	// Access is made of 'r', 'w' and 'm'.
+	Access string
+}
+
+// DeviceAllowList reduces OCI device rules, evaluated in order, to the
+// devices they allow, for managers such as systemd that take a plain
+// allow-list on top of a deny-all. allowAll reports rules that leave every
+// device allowed. ok is false for rules that deny a device after allowing
+// others, which only a program evaluating the rules in order expresses
+// (deviceProgram).
+func DeviceAllowList(rules []specs.LinuxDeviceCgroup) (allow []DeviceAllow, allowAll, ok bool, err error) {
+	norm, err := normalizeDeviceRules(rules)
+	if err != nil {
+		return nil, false, false, err
+	}
+	start, denyAll := 0, false
+	for i, r := range norm {
+		if r.resetsAll() {
+			start, denyAll = i+1, !r.allow
+		}
+	}
+	for _, r := range norm[start:] {
+		if !r.allow {
+			return nil, false, false, nil
+		}
+		if !denyAll {
+			continue
+		}
+		types := []byte{r.typ}
+		if r.typ == 'a' {
+			types = []byte{'c', 'b'}
+		}
+		for _, t := range types {
+			allow = append(allow, DeviceAllow{Type: t, Major: r.major, Minor: r.minor, Access: r.accessString()})
+		}
+	}
+	return allow, !denyAll, true, nil
+}

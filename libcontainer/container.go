@@ -124,7 +124,7 @@ func (c *Container) cgroup() (cgroups.Manager, error) {
 	if c.cg != nil || len(c.state.CgroupPaths) == 0 {
 		return c.cg, nil
 	}
-	cg, err := cgroups.Load(c.state.CgroupPaths)
+	cg, err := loadCgroup(c.state)
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,8 @@ type CreateOptions struct {
 	// Stdin, Stdout and Stderr become the container's stdio (nil: the
 	// caller's own).
 	Stdin, Stdout, Stderr *os.File
+	// SystemdCgroup makes the container's cgroup a systemd scope.
+	SystemdCgroup bool
 	// Spec is the bundle's config when the caller has read it already;
 	// nil: Create reads config.json.
 	Spec *specs.Spec
@@ -205,7 +207,11 @@ func (p *parent) start() error {
 	// The stage execs and starts up while the cgroups are made: it waits
 	// for the bootstrap, which names them. The cgroup exists before any
 	// process is in it; the stage joins it itself (see nsexec.c).
-	cg, err := p.makeCgroup()
+	makeCgroup := p.makeCgroup
+	if p.opts.SystemdCgroup {
+		makeCgroup = p.makeScope
+	}
+	cg, err := makeCgroup()
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,8 @@ type State struct {
 	Created     time.Time         `json:"created"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	// SystemdUnit is the scope of a container made with --systemd-cgroup.
+	SystemdUnit string `json:"systemdUnit,omitempty"`
 	// Namespaces maps each namespace type of the container to the path that
 	// `exec` joins.
 	Namespaces map[string]string `json:"namespaces,omitempty"`

@@ -111,11 +111,11 @@ func TestFeatures(t *testing.T) {
 
 	t.Run("cgroup", func(t *testing.T) {
 		c := f.Linux.Cgroup
-		if c.V1 == nil || !*c.V1 || c.V2 == nil || !*c.V2 || c.Systemd == nil || *c.Systemd {
-			t.Fatalf("cgroup %+v: want v1 and v2 true, systemd false", c)
+		if c.V1 == nil || !*c.V1 || c.V2 == nil || !*c.V2 || c.Systemd == nil || !*c.Systemd || c.SystemdUser == nil || *c.SystemdUser {
+			t.Fatalf("cgroup %+v: want v1, v2 and systemd true, systemdUser false", c)
 		}
-		if res := r.sprout("--systemd-cgroup", "list"); res.code == 0 {
-			t.Errorf("features say no systemd cgroup driver, but --systemd-cgroup is accepted")
+		if res := r.sprout("--systemd-cgroup", "list"); res.code != 0 {
+			t.Errorf("features say there is a systemd cgroup driver, but --systemd-cgroup is refused: %s", res.stderr)
 		}
 	})
 

@@ -135,6 +135,11 @@ type runtime struct {
 	user *rootlessUser
 }
 
+// systemdDriver runs every sprout command with --systemd-cgroup: the
+// systemd VM tier sets SPROUT_TEST_CGROUP_DRIVER=systemd to run the tests
+// that touch cgroups again under that driver.
+var systemdDriver = os.Getenv("SPROUT_TEST_CGROUP_DRIVER") == "systemd"
+
 func newRuntime(t *testing.T) *runtime {
 	r := &runtime{t: t, root: t.TempDir()}
 	t.Cleanup(r.cleanup)
@@ -184,7 +189,11 @@ type result struct {
 
 func (r *runtime) sproutIn(dir string, stdin *os.File, args ...string) result {
 	r.t.Helper()
-	cmd := exec.Command(sproutBin, append([]string{"--root", r.root}, args...)...)
+	global := []string{"--root", r.root}
+	if systemdDriver {
+		global = append(global, "--systemd-cgroup")
+	}
+	cmd := exec.Command(sproutBin, append(global, args...)...)
 	cmd.Dir = dir
 	if r.user != nil {
 		r.user.apply(cmd)

@@ -1,0 +1,158 @@
+package systemd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	sd "github.com/coreos/go-systemd/v22/dbus"
+	"github.com/godbus/dbus/v5"
+)
+
+// jobTimeout bounds each call and job, as runc's 30 s: systemd may be busy,
+// but a create must not hang for ever.
+const jobTimeout = 30 * time.Second
+
+// bus is the D-Bus connection to systemd, opened on first use.
+type bus struct {
+	conn *sd.Conn
+	ver  int
+}
+
+func (b *bus) connect() (*sd.Conn, error) {
+	if b.conn != nil {
+		return b.conn, nil
+	}
+	// The system bus; as root, systemd's private socket when no bus
+	// daemon runs. The connection lives as long as its context, so that
+	// is not the context of one call.
+	c, err := sd.NewWithContext(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("connect to systemd over D-Bus: %w", err)
+	}
+	b.conn = c
+	return c, nil
+}
+
+func isDBusError(err error, name string) bool {
+	var derr dbus.Error
+	return errors.As(err, &derr) && derr.Name == name
+}
+
+func isInvalidArgs(err error) bool {
+	return isDBusError(err, "org.freedesktop.DBus.Error.InvalidArgs") ||
+		isDBusError(err, "org.freedesktop.DBus.Error.PropertyReadOnly")
+}
+
+// waitJob waits for the result of a job systemd queued.
+func waitJob(ctx context.Context, ch <-chan string, what string) error {
+	select {
+	case result := <-ch:
+		if result != "done" {
+			return fmt.Errorf("systemd's job to %s ended %q", what, result)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("systemd did not %s within %s", what, jobTimeout)
+	}
+}
+
+// startScope starts a transient scope. A unit of that name that is still
+// loaded because it failed (an earlier container's) is reset and the start
+// retried once, as runc does.
+func (b *bus) startScope(name string, props []sd.Property) error {
+	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
+	defer cancel()
+	c, err := b.connect()
+	if err != nil {
+		return err
+	}
+	ch := make(chan string, 1)
+	_, err = c.StartTransientUnitContext(ctx, name, "replace", props, ch)
+	if isDBusError(err, "org.freedesktop.systemd1.UnitExists") {
+		if rerr := c.ResetFailedUnitContext(ctx, name); rerr == nil {
+			_, err = c.StartTransientUnitContext(ctx, name, "replace", props, ch)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := waitJob(ctx, ch, "start "+name); err != nil {
+		_ = c.ResetFailedUnitContext(ctx, name)
+		return err
+	}
+	return nil
+}
+
+// stopUnit stops a unit and lets systemd forget it; a unit systemd does
+// not know (any more) is already stopped.
+func (b *bus) stopUnit(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
+	defer cancel()
+	c, err := b.connect()
+	if err != nil {
+		return err
+	}
+	ch := make(chan string, 1)
+	_, err = c.StopUnitContext(ctx, name, "replace", ch)
+	if isDBusError(err, "org.freedesktop.systemd1.NoSuchUnit") {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = waitJob(ctx, ch, "stop "+name)
+	// A failed unit stays loaded, with its name taken, until reset.
+	_ = c.ResetFailedUnitContext(ctx, name)
+	return err
+}
+
+func (b *bus) setProperties(name string, props []sd.Property) error {
+	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
+	defer cancel()
+	c, err := b.connect()
+	if err != nil {
+		return err
+	}
+	return c.SetUnitPropertiesContext(ctx, name, true, props...)
+}
+
+// version is systemd's major version, which decides the properties it
+// takes.
+func (b *bus) version() (int, error) {
+	if b.ver != 0 {
+		return b.ver, nil
+	}
+	c, err := b.connect()
+	if err != nil {
+		return 0, err
+	}
+	s, err := c.GetManagerProperty("Version")
+	if err != nil {
+		return 0, fmt.Errorf("read systemd's version: %w", err)
+	}
+	v, err := parseVersion(s)
+	if err != nil {
+		return 0, err
+	}
+	b.ver = v
+	return v, nil
+}
+
+// parseVersion reads the major version from systemd's Version property in
+// GVariant text form, such as "\"252.39-1~deb12u1\"" or "\"v245.4-1.fc32\"".
+func parseVersion(s string) (int, error) {
+	t := strings.TrimLeft(s, "\"v")
+	end := 0
+	for end < len(t) && t[end] >= '0' && t[end] <= '9' {
+		end++
+	}
+	v, err := strconv.Atoi(t[:end])
+	if err != nil {
+		return 0, fmt.Errorf("systemd version %s: no number", s)
+	}
+	return v, nil
+}

@@ -1,0 +1,163 @@
+// Package systemd is the cgroup driver of `--systemd-cgroup`: a
+// container's cgroup is a transient systemd scope unit, started over D-Bus
+// with the container's first process in it and its resources as unit
+// properties, as runc's systemd driver does. The scope's cgroup files are
+// driven through package cgroups like any other cgroup for the rest (what
+// systemd has no property for, pause, statistics). Only this package talks
+// to D-Bus, and only for containers that use the driver.
+package systemd
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	sd "github.com/coreos/go-systemd/v22/dbus"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/cgroups"
+)
+
+// Manager drives the scope of one container. The embedded manager is that
+// of the scope's cgroup directory.
+type Manager struct {
+	cgroups.Manager
+	unit *Unit
+	// extra are the properties of org.systemd.property.* annotations.
+	extra []sd.Property
+	bus   *bus
+}
+
+// Running tells whether systemd is the host's init, as sd_booted(3) does.
+func Running() bool {
+	fi, err := os.Lstat("/run/systemd/system")
+	return err == nil && fi.IsDir()
+}
+
+// New checks a new container's cgroupsPath and org.systemd.property.*
+// annotations and computes its scope; nothing is created before Apply.
+func New(cgroupsPath, containerID string, annotations map[string]string) (*Manager, error) {
+	u, err := ParseCgroupsPath(cgroupsPath, containerID)
+	if err != nil {
+		return nil, err
+	}
+	extra, err := annotationProperties(annotations)
+	if err != nil {
+		return nil, err
+	}
+	if !Running() {
+		return nil, errors.New("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system)")
+	}
+	if mode := cgroups.DetectMode(); mode != cgroups.Unified {
+		return nil, fmt.Errorf("--systemd-cgroup: only hosts with the unified cgroup v2 hierarchy are supported yet; this host's cgroups are %s", mode)
+	}
+	fs, err := cgroups.New(u.Cgroup, containerID)
+	if err != nil {
+		return nil, fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath, err)
+	}
+	return &Manager{Manager: fs, unit: u, extra: extra, bus: &bus{}}, nil
+}
+
+// Load rebuilds the manager of a container whose state names its scope
+// and cgroup paths.
+func Load(unit string, paths map[string]string) (*Manager, error) {
+	if err := checkUnitName(unit); err != nil {
+		return nil, fmt.Errorf("saved systemd unit: %w", err)
+	}
+	fs, err := cgroups.Load(paths)
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{Manager: fs, unit: &Unit{Name: unit}, bus: &bus{}}, nil
+}
+
+// Unit is the name of the container's scope unit.
+func (m *Manager) Unit() string {
+	return m.unit.Name
+}
+
+// Apply starts the scope with pid in it: a scope cannot start empty. The
+// resources come later, with Set.
+func (m *Manager) Apply(pid int) error {
+	if pid <= 0 {
+		return fmt.Errorf("systemd scope %s: a scope starts with a process in it", m.unit.Name)
+	}
+	props := []sd.Property{
+		sd.PropDescription("sprout container " + m.unit.Name),
+		sd.PropSlice(m.unit.Slice),
+		// The container may make sub-cgroups and enable controllers in
+		// them; systemd keeps out of the scope's subtree.
+		prop("Delegate", true),
+		sd.PropPids(uint32(pid)),
+		// Accounting makes systemd enable the controllers for the scope,
+		// as the cgroupfs driver enables them for its cgroups.
+		prop("MemoryAccounting", true),
+		prop("CPUAccounting", true),
+		prop("IOAccounting", true),
+		prop("TasksAccounting", true),
+		// No ordering against shutdown and no implicit dependencies: the
+		// engine, not systemd, decides when the container stops.
+		prop("DefaultDependencies", false),
+	}
+	props = append(props, m.extra...)
+	if err := m.bus.startScope(m.unit.Name, props); err != nil {
+		if len(m.extra) > 0 && isInvalidArgs(err) {
+			return fmt.Errorf("start systemd scope %s: %w (the unit's properties include those of the org.systemd.property.* annotations)", m.unit.Name, err)
+		}
+		return fmt.Errorf("start systemd scope %s: %w", m.unit.Name, err)
+	}
+	dir := m.Paths()[""]
+	if _, err := os.Stat(dir); err != nil {
+		_ = m.bus.stopUnit(m.unit.Name)
+		return fmt.Errorf("systemd started %s, but its cgroup is not at %s: %w", m.unit.Name, dir, err)
+	}
+	return nil
+}
+
+// Set gives the resources to systemd as unit properties, then writes the
+// cgroup files as the cgroupfs driver does (see resourceProperties).
+func (m *Manager) Set(r *specs.LinuxResources) error {
+	if r == nil {
+		return nil
+	}
+	if err := cgroups.Validate(r); err != nil {
+		return err
+	}
+	// systemd would apply a memory limit below the usage at once.
+	if mem := r.Memory; mem != nil && deref(mem.CheckBeforeUpdate) && deref(mem.Limit) > 0 {
+		if err := cgroups.CheckMemoryUsage(m.Paths()[""], *mem.Limit); err != nil {
+			return err
+		}
+	}
+	version, err := m.bus.version()
+	if err != nil {
+		return err
+	}
+	props, err := resourceProperties(r, host{version: version, deviceGroup: procDeviceGroup, exists: exists})
+	if err != nil {
+		return err
+	}
+	if len(props) > 0 {
+		if err := m.bus.setProperties(m.unit.Name, props); err != nil {
+			return fmt.Errorf("set the properties of systemd scope %s: %w", m.unit.Name, err)
+		}
+	}
+	return m.Manager.Set(r)
+}
+
+// Destroy stops the scope, which removes its cgroup, and clears a failed
+// state so that the name can be used again. A scope that is already gone
+// (systemd stops one when its last process exits) is no error.
+func (m *Manager) Destroy() error {
+	if err := m.bus.stopUnit(m.unit.Name); err != nil {
+		return fmt.Errorf("stop systemd scope %s: %w", m.unit.Name, err)
+	}
+	return m.Manager.Destroy()
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+var _ cgroups.Manager = (*Manager)(nil)

@@ -1,0 +1,36 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/sprout-runtime/sprout/cgroups"
+	"github.com/sprout-runtime/sprout/cgroups/systemd"
+)
+
+// makeScope makes the container's cgroup a systemd scope
+// (--systemd-cgroup) and records its unit. A scope starts with a process
+// in it: the init stage, which then creates the init in the same cgroup.
+func (p *parent) makeScope() (cgroups.Manager, error) {
+	if p.opts.Rootless {
+		return nil, errors.New("--systemd-cgroup: rootless containers (a systemd --user manager) are not supported yet")
+	}
+	m, err := systemd.New(p.spec.Linux.CgroupsPath, p.c.state.ID, p.spec.Annotations)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Apply(p.stage.Process.Pid); err != nil {
+		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	p.c.state.SystemdUnit = m.Unit()
+	return m, nil
+}
+
+// loadCgroup rebuilds the cgroup manager that created the container's
+// cgroup, from its state.
+func loadCgroup(st *State) (cgroups.Manager, error) {
+	if st.SystemdUnit != "" {
+		return systemd.Load(st.SystemdUnit, st.CgroupPaths)
+	}
+	return cgroups.Load(st.CgroupPaths)
+}
