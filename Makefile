@@ -16,7 +16,7 @@ TAGS    := urfave_cli_no_docs netgo osusergo
 STATICCHECK := v0.8.2
 PKGS    := busybox-static libseccomp-dev pkg-config musl-tools gperf dpkg-dev runc crun uidmap
 
-.PHONY: all sprout deps demo test unit fuzz fuzz-short integration vm conformance engines bench lint clean checkpoint
+.PHONY: all sprout deps demo test unit fuzz fuzz-short integration vm vm-systemd conformance engines bench lint clean checkpoint
 
 all: sprout
 
@@ -59,7 +59,10 @@ integration: sprout
 vm: sprout
 	@bash tests/vm/test-tier.sh $(CURDIR)/sprout
 
-test: lint unit fuzz-short integration checkpoint vm conformance engines
+vm-systemd: sprout
+	@bash tests/vm/test-tier.sh --systemd $(CURDIR)/sprout
+
+test: lint unit fuzz-short integration checkpoint vm vm-systemd conformance engines
 
 # criu built from source (tests/criu/build.sh): bookworm's 3.17 does not
 # work on kernels as new as this host's.

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # Runs test binaries as the init of a qemu VM booted with Debian's kernel, so
 # cgroup v2 behaviour can be tested on hosts whose own cgroup hierarchy is
-# hybrid. See tests/vm/README.md for the contract.
+# hybrid; with VM_IMAGE=systemd, in a VM that boots Debian with systemd as
+# its init instead. See tests/vm/README.md for the contract.
 #
 # Usage: tests/vm/run.sh BINARY [BINARY...]
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 marker=@@sprout-vm:
-required_packages=(qemu-system-x86 linux-image-amd64 busybox-static cpio)
+image=${VM_IMAGE:-initramfs}
+case $image in
+initramfs) required_packages=(qemu-system-x86 linux-image-amd64 busybox-static cpio) ;;
+systemd) required_packages=(qemu-system-x86 mmdebstrap e2fsprogs) ;;
+*)
+	echo "vm: VM_IMAGE=$image: want initramfs or systemd" >&2
+	exit 1
+	;;
+esac
 
 qemu_pid=
 console_pid=
@@ -87,9 +96,9 @@ newest_kernel() {
 # qemu to start at its PVH entry point: that skips the in-guest decompressor,
 # which takes several seconds under TCG. It fails when the kernel lacks PVH
 # support or no payload decompresses to an ELF file.
-unpack_kernel() { # KERNEL OUT
-	local kernel=$1 out=$2 format magic offset
-	grep -qx 'CONFIG_PVH=y' "/boot/config-${kernel#/boot/vmlinuz-}" 2>/dev/null || return 1
+unpack_kernel() { # KERNEL OUT [CONFIG]
+	local kernel=$1 out=$2 config=${3:-/boot/config-${1#/boot/vmlinuz-}} format magic offset
+	grep -qx 'CONFIG_PVH=y' "$config" 2>/dev/null || return 1
 	for format in 'xz -dc --single-stream:\xfd7zXZ\x00' 'zstd -dcq:\x28\xb5\x2f\xfd' 'gzip -dc:\x1f\x8b\x08\x00'; do
 		magic=${format#*:}
 		offset=$(LC_ALL=C grep -obUaP -m 1 "$magic" "$kernel" | head -n 1 | cut -d: -f1) || true
@@ -147,6 +156,7 @@ build_initramfs() {
 
 	install -m 0755 "$here/init.sh" "$root/init"
 	install -D -m 0755 "$here/test-init.sh" "$root/sbin/test-init"
+	install -m 0755 "$here/run-binaries.sh" "$root/sbin/run-binaries"
 
 	[[ -z ${SPROUT_BIN:-} ]] || add_elf "$SPROUT_BIN" /usr/local/bin/sprout
 	: >"$root/vm/tests"
@@ -161,6 +171,30 @@ build_initramfs() {
 
 	(cd "$root" && find . -print0 | LC_ALL=C sort -z |
 		cpio --null --create --format=newc --owner=0:0 --quiet) | gzip -1 >"$tmp/initrd.gz"
+}
+
+# build_payload makes the second disk of the systemd VM: a tar file that
+# its sprout-vm.service unpacks at / (the guest has the host's Debian
+# release, so the binaries need no libraries copied).
+build_payload() {
+	local bin i=0 name
+	root=$tmp/payload
+	mkdir -p "$root/vm" "$root/tests"
+	install -m 0755 "$here/systemd-guest.sh" "$root/vm/guest.sh"
+	install -m 0755 "$here/run-binaries.sh" "$root/vm/run-binaries.sh"
+	[[ -z ${SPROUT_BIN:-} ]] || install -D -m 0755 "$SPROUT_BIN" "$root/usr/local/bin/sprout"
+	: >"$root/vm/tests"
+	for bin in "${binaries[@]}"; do
+		i=$((i + 1))
+		name=$(basename "$bin")
+		install -D -m 0755 "$bin" "$root/tests/$i/$name"
+		printf '%s\t%s\t%s\n' "$i" "$name" "/tests/$i/$name" >>"$root/vm/tests"
+	done
+	printf 'VM_TEST_TIMEOUT=%s\n' "$test_timeout" >"$root/vm/config"
+	printf '%s\n' "${VM_TEST_ARGS:-}" >"$root/vm/test-args"
+	local parts=(vm tests)
+	[[ -z ${SPROUT_BIN:-} ]] || parts+=(usr)
+	tar -C "$root" --owner=0 --group=0 -cf "$tmp/payload.tar" "${parts[@]}"
 }
 
 # accel_args picks KVM only when it can work: a /dev/kvm node alone is not
@@ -261,23 +295,37 @@ main() {
 	t0=$(now)
 
 	ensure_packages
-	local kernel=${VM_KERNEL:-}
+	local kernel=${VM_KERNEL:-} config='' initrd=$tmp/initrd.gz disks=() append="console=ttyS0 panic=-1 quiet"
+	if [[ $image == systemd ]]; then
+		# Built once, kept in tests/vm/out (gitignored): its own kernel and
+		# initramfs, which loads virtio and ext4 for the root disk.
+		local out=${VM_SYSTEMD_OUT:-$here/out/systemd}
+		bash "$here/systemd-image.sh" "$out" || die "building the systemd image failed"
+		[[ -n $kernel ]] || kernel=$out/vmlinuz config=$out/config
+		initrd=$out/initrd.img
+		build_payload
+		# snapshot=on: the guest's writes go to a temporary overlay, the
+		# cached image stays as built.
+		disks=(-drive "file=$out/rootfs.ext4,format=raw,if=virtio,snapshot=on"
+			-drive "file=$tmp/payload.tar,format=raw,if=virtio,readonly=on")
+		append+=" root=/dev/vda rw systemd.show_status=0 systemd.unified_cgroup_hierarchy=1"
+	fi
 	[[ -n $kernel ]] || kernel=$(newest_kernel)
 	[[ -r $kernel ]] || die "kernel $kernel: not readable"
 	local boot_image=$kernel
-	if unpack_kernel "$kernel" "$tmp/vmlinux"; then
+	if unpack_kernel "$kernel" "$tmp/vmlinux" ${config:+"$config"}; then
 		boot_image=$tmp/vmlinux
 	fi
-	build_initramfs
+	[[ $image == systemd ]] || build_initramfs
 	local accel_name=${accel#-accel }
-	log "kernel $kernel (booting $(basename "$boot_image")), accel ${accel_name%% *}, initramfs $(du -h "$tmp/initrd.gz" | cut -f1), ready in $(since "$t0")s"
+	log "kernel $kernel (booting $(basename "$boot_image")), accel ${accel_name%% *}, $image image, initramfs $(du -h "$initrd" | cut -f1), ready in $(since "$t0")s"
 
 	local console=$tmp/console.log t_qemu
 	t_qemu=$(now)
 	# shellcheck disable=SC2086 # accel holds several words on purpose.
 	qemu-system-x86_64 $accel -nographic -no-reboot -m 2048 -smp 2 -nic none \
-		-kernel "$boot_image" -initrd "$tmp/initrd.gz" \
-		-append "console=ttyS0 panic=-1 quiet ${VM_KERNEL_ARGS:-}" </dev/null >"$console" 2>&1 &
+		-kernel "$boot_image" -initrd "$initrd" "${disks[@]}" \
+		-append "$append ${VM_KERNEL_ARGS:-}" </dev/null >"$console" 2>&1 &
 	qemu_pid=$!
 	if [[ ${VM_CONSOLE:-} == 1 ]]; then
 		tail -n +1 -f --pid="$qemu_pid" "$console" >&2 &

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Stage 2: PID 1 of the test VM, started by /init after switch_root.
 #
-# Sets up a cgroup v2 system, runs every binary listed in /vm/tests and
-# reports over the console with @@sprout-vm: markers that tests/vm/run.sh
-# parses, then powers the VM off.
+# Sets up a cgroup v2 system, runs every binary listed in /vm/tests with
+# run-binaries.sh, which reports over the console with @@sprout-vm: markers
+# that tests/vm/run.sh parses, then powers the VM off.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin:/usr/local/bin
 export HOME=/root TMPDIR=/tmp
 
@@ -70,34 +70,5 @@ if [ -n "$not_enabled" ]; then
 fi
 echo "${M}subtree_control $(cat "$CG/cgroup.subtree_control")"
 
-# shellcheck source=/dev/null # written by tests/vm/run.sh
-. /vm/config
-# VM_TEST_ARGS is split on whitespace and must not be globbed.
-set -f
-test_args=$(cat /vm/test-args)
-
-passed=0
-failed=0
-while IFS='	' read -r idx name path; do
-	dir=/tmp/vmtest.$idx
-	mkdir -p "$dir" || fatal "mkdir $dir failed"
-	echo "${M}begin $idx $name"
-	start=$(date +%s)
-	# shellcheck disable=SC2086 # test_args is split on purpose.
-	(cd "$dir" && exec env SPROUT_BIN=/usr/local/bin/sprout BUSYBOX=/bin/busybox \
-		timeout -s QUIT -k 15 "$VM_TEST_TIMEOUT" "$path" -test.v $test_args) </dev/null 2>&1
-	rc=$?
-	secs=$(($(date +%s) - start))
-	if [ "$secs" -ge "$VM_TEST_TIMEOUT" ]; then
-		echo "vm: $name killed after VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT}s"
-	fi
-	if [ "$rc" -eq 0 ]; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-	fi
-	echo "${M}end $idx rc=$rc secs=$secs"
-done </vm/tests
-
-echo "${M}results passed=$passed failed=$failed"
+/sbin/run-binaries || fatal "running the test binaries failed"
 halt

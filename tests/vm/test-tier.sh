@@ -1,7 +1,17 @@
 #!/bin/bash
-# The VM tier of `make test`: the cgroups package tests and the integration
-# tests, run as root on a pure cgroup v2 kernel (see README.md).
+# The VM tiers of `make test`, run as root (see README.md):
+#   test-tier.sh SPROUT            the cgroups package tests and the
+#                                  integration tests on a pure cgroup v2
+#                                  kernel (an initramfs VM);
+#   test-tier.sh --systemd SPROUT  the integration tests that touch cgroups
+#                                  under --systemd-cgroup, in a VM that
+#                                  boots Debian with systemd as PID 1.
 set -euo pipefail
+systemd=0
+if [[ ${1:-} == --systemd ]]; then
+	systemd=1
+	shift
+fi
 sprout=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -9,6 +19,12 @@ go=${GO:-go}
 work=$(mktemp -d /tmp/sprout-vmtier.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$repo"
-"$go" test -c -o "$work/cgroups.test" ./cgroups
 "$go" test -c -o "$work/integration.test" ./tests/integration
+if ((systemd)); then
+	# The guest runs them with SPROUT_TEST_CGROUP_DRIVER=systemd.
+	VM_IMAGE=systemd VM_TEST_ARGS=${VM_TEST_ARGS:--test.run=^Test(Systemd|Resources|Cgroup|Exec|Features)} \
+		SPROUT_BIN=$sprout bash "$here/run.sh" "$work/integration.test"
+	exit
+fi
+"$go" test -c -o "$work/cgroups.test" ./cgroups
 SPROUT_BIN=$sprout bash "$here/run.sh" "$work/cgroups.test" "$work/integration.test"
