@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -283,4 +284,144 @@ func TestSystemdNotRunning(t *testing.T) {
 		t.Errorf("create without systemd: exit %d, stderr %q", res.code, res.stderr)
 	}
 	nothingLeft(t, r, "sd-none", "sprout-sd-none.scope")
+}
+
+// An OOM kill in the scope is reported by events. systemd before 253 then
+// stops the scope (scopes have no OOMPolicy= there) and keeps it loaded as
+// failed: delete must make systemd forget it, so the name works again.
+func TestSystemdOOMEventAndFailedUnit(t *testing.T) {
+	needSystemd(t)
+	r := newRuntime(t)
+	b := newBundle(t, "while [ ! -e /tmp/go ]; do sleep 0.05; done; dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 1000")
+	const limit = 16 << 20
+	b.spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: i64(limit), Swap: i64(limit)}
+	const id = "sd-oom"
+	const unit = "sprout-test-sd-oom.scope"
+	b.spec.Linux.CgroupsPath = "system.slice:sprout-test:" + id
+	resStart(t, r, b, id)
+
+	ev := exec.Command(sproutBin, "--root", r.root, "events", "--interval", "100ms", id)
+	out, err := ev.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ev.Process.Kill()
+		ev.Wait()
+	}()
+	events := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			events <- sc.Text()
+		}
+		close(events)
+	}()
+	wait := func(what string) {
+		t.Helper()
+		timeout := time.After(20 * time.Second)
+		for {
+			select {
+			case e, ok := <-events:
+				if !ok {
+					t.Fatalf("events exited before %s", what)
+				}
+				if strings.Contains(e, `"type":"`+what+`"`) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no %s event within 20s", what)
+			}
+		}
+	}
+	wait("stats")
+	if err := os.WriteFile(filepath.Join(b.dir, "rootfs/tmp/go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wait("oom")
+
+	r.must("delete", "--force", id)
+	unitGone(t, unit)
+	expectNoDir(t, "/sys/fs/cgroup/system.slice/"+unit)
+	b.spec.Process.Args = []string{"sleep", "1000"}
+	resStart(t, r, b, id)
+	expectUnit(t, unit, map[string]string{"ActiveState": "active"})
+	r.must("delete", "--force", id)
+	unitGone(t, unit)
+}
+
+// runc's systemd driver and sprout's, given the same config, make scopes
+// with the same properties and cgroup files (device rules aside: see
+// deviceProperties in cgroups/systemd).
+func TestSystemdMatchesRunc(t *testing.T) {
+	needSystemd(t)
+	const runc = "/usr/sbin/runc"
+	if _, err := os.Stat(runc); err != nil {
+		t.Skip("runc is not installed")
+	}
+	b := newBundle(t, "sleep", "1000")
+	b.spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: i64(64 << 20), Reservation: i64(16 << 20), Swap: i64(96 << 20)}
+	b.spec.Linux.Resources.CPU = &specs.LinuxCPU{Shares: resU64(300), Quota: i64(12345), Period: resU64(50000), Cpus: "0", Mems: "0"}
+	b.spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: i64(77)}
+	b.spec.Annotations = map[string]string{"org.systemd.property.TimeoutStopSec": "uint64 9"}
+
+	props := []string{"ActiveState", "Slice", "Delegate", "DefaultDependencies", "MemoryAccounting", "CPUAccounting",
+		"IOAccounting", "TasksAccounting", "MemoryMax", "MemoryLow", "MemorySwapMax", "CPUWeight", "CPUQuotaPerSecUSec",
+		"CPUQuotaPeriodUSec", "AllowedCPUs", "AllowedMemoryNodes", "TasksMax", "TimeoutStopUSec"}
+	files := []string{"memory.max", "memory.low", "memory.swap.max", "cpu.weight", "cpu.max", "cpuset.cpus", "cpuset.mems", "pids.max"}
+	type scope struct {
+		props map[string]string
+		files map[string]string
+	}
+	read := func(unit string) scope {
+		s := scope{props: unitProps(t, unit, props...), files: map[string]string{}}
+		for _, f := range files {
+			s.files[f] = readCgroupFile(t, "/sys/fs/cgroup/system.slice/"+unit, f)
+		}
+		return s
+	}
+
+	b.spec.Linux.CgroupsPath = "system.slice:runc-test:cmp"
+	b.save(t)
+	runcRoot := t.TempDir()
+	for _, args := range [][]string{{"create", "--bundle", b.dir, "cmp"}, {"start", "cmp"}} {
+		// A file, not a pipe: the container keeps its stdio open.
+		out, err := os.CreateTemp(t.TempDir(), "runc-out")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(runc, append([]string{"--root", runcRoot, "--systemd-cgroup"}, args...)...)
+		cmd.Stdout, cmd.Stderr = out, out
+		err = cmd.Run()
+		out.Close()
+		if err != nil {
+			msg, _ := os.ReadFile(out.Name())
+			t.Fatalf("runc %v: %v: %s", args, err, msg)
+		}
+	}
+	t.Cleanup(func() { exec.Command(runc, "--root", runcRoot, "delete", "--force", "cmp").Run() })
+	want := read("runc-test-cmp.scope")
+	if want.props["ActiveState"] != "active" || want.files["pids.max"] != "77" {
+		t.Fatalf("runc's scope: %v %v", want.props, want.files)
+	}
+
+	r := newRuntime(t)
+	b.spec.Linux.CgroupsPath = "system.slice:sprout-test:cmp"
+	resStart(t, r, b, "cmp")
+	got := read("sprout-test-cmp.scope")
+
+	for _, p := range props {
+		if got.props[p] != want.props[p] {
+			t.Errorf("systemctl show -p %s: sprout %q, runc %q", p, got.props[p], want.props[p])
+		}
+	}
+	for _, f := range files {
+		if got.files[f] != want.files[f] {
+			t.Errorf("%s: sprout %q, runc %q", f, got.files[f], want.files[f])
+		}
+	}
 }
