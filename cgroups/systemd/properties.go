@@ -47,6 +47,8 @@ const (
 // and, for device rules, /proc/devices and /dev.
 type host struct {
 	version int
+	// v1 is a hybrid or legacy host, where systemd has the v1 names.
+	v1 bool
 	// deviceGroup names the /proc/devices group of a major number
 	// ("char-pts"), "" when there is none.
 	deviceGroup func(typ byte, major int64) (string, error)
@@ -54,7 +56,9 @@ type host struct {
 }
 
 // resourceProperties translates r into the scope's unit properties as far
-// as runc's systemd driver does, so that systemd, which rewrites a unit's
+// as runc's systemd driver does (on v1 hosts: MemoryLimit, CPUShares and
+// BlockIOWeight instead of the v2 memory, weight and IO properties), so
+// that systemd, which rewrites a unit's
 // cgroup files from its properties (daemon-reload, a later
 // SetUnitProperties), keeps the container's limits. The cgroup files are
 // written afterwards in any case (cgroups.Manager.Set): they hold the exact
@@ -74,7 +78,11 @@ func resourceProperties(r *specs.LinuxResources, h host) ([]sd.Property, error) 
 		}
 		props = append(props, dev...)
 	}
-	if m := r.Memory; m != nil {
+	if m := r.Memory; m != nil && h.v1 {
+		if lim := deref(m.Limit); lim != 0 {
+			add("MemoryLimit", limit(lim))
+		}
+	} else if m != nil {
 		lim, resv, swap := deref(m.Limit), deref(m.Reservation), deref(m.Swap)
 		if lim != 0 {
 			add("MemoryMax", limit(lim))
@@ -92,7 +100,9 @@ func resourceProperties(r *specs.LinuxResources, h host) ([]sd.Property, error) 
 		}
 	}
 	if c := r.CPU; c != nil {
-		if shares := deref(c.Shares); shares != 0 {
+		if shares := deref(c.Shares); shares != 0 && h.v1 {
+			add("CPUShares", shares)
+		} else if shares != 0 {
 			add("CPUWeight", cgroups.CPUWeight(shares))
 		}
 		props = append(props, cpuQuota(deref(c.Quota), deref(c.Period), h.version)...)
@@ -110,7 +120,9 @@ func resourceProperties(r *specs.LinuxResources, h host) ([]sd.Property, error) 
 			add("TasksMax", infinity)
 		}
 	}
-	if b := r.BlockIO; b != nil && deref(b.Weight) != 0 {
+	if b := r.BlockIO; b != nil && deref(b.Weight) != 0 && h.v1 {
+		add("BlockIOWeight", uint64(*b.Weight))
+	} else if b != nil && deref(b.Weight) != 0 {
 		add("IOWeight", cgroups.IOWeight(*b.Weight))
 	}
 	unified, err := unifiedProperties(r.Unified, h.version)
@@ -280,18 +292,28 @@ type deviceAllowEntry struct {
 // deviceProperties expresses the device rules with DevicePolicy and
 // DeviceAllow where systemd can say exactly what they allow: an allow-list
 // whose every entry names a device node, a /proc/devices group or all
-// devices of a type. Otherwise systemd is told to allow every device
-// (DevicePolicy=auto without entries) and the device program that the
-// cgroup files step attaches enforces the rules alone. runc instead lets
-// systemd deny everything then, or drops the entries it cannot express,
-// which denies devices the config allows.
+// devices of a type. Otherwise, on v2, systemd is told to allow every
+// device (DevicePolicy=auto without entries) and the device program that
+// the cgroup files step attaches, which stacks with systemd's, enforces the
+// rules alone; runc instead lets systemd deny everything, or drops the
+// entries it cannot express, which denies devices the config allows.
 func deviceProperties(rules []specs.LinuxDeviceCgroup, h host) ([]sd.Property, error) {
 	allow, allowAll, ok, err := cgroups.DeviceAllowList(rules)
 	if err != nil {
 		return nil, err
 	}
 	open := []sd.Property{prop("DevicePolicy", "auto"), prop("DeviceAllow", []deviceAllowEntry{})}
-	if !ok || allowAll {
+	if allowAll {
+		return open, nil
+	}
+	// On v1 there is one device list per cgroup, which systemd rewrites
+	// from its properties (daemon-reload): "allow all" there would undo the
+	// rules, so systemd is told to deny all instead, as runc does, and the
+	// devices.allow lines written after add what the rules allow.
+	if h.v1 {
+		open = []sd.Property{prop("DevicePolicy", "strict"), prop("DeviceAllow", []deviceAllowEntry{})}
+	}
+	if !ok {
 		return open, nil
 	}
 	entries := make([]deviceAllowEntry, 0, len(allow))

@@ -216,3 +216,25 @@ func TestPropertySignatures(t *testing.T) {
 		}
 	}
 }
+
+func TestResourcePropertiesV1(t *testing.T) {
+	h := fakeHost
+	h.v1 = true
+	r := &specs.LinuxResources{
+		Memory:  &specs.LinuxMemory{Limit: ptr[int64](1 << 30), Reservation: ptr[int64](1 << 20), Swap: ptr[int64](2 << 30)},
+		CPU:     &specs.LinuxCPU{Shares: ptr[uint64](512), Quota: ptr[int64](50000), Cpus: "1"},
+		Pids:    &specs.LinuxPids{Limit: ptr[int64](9)},
+		BlockIO: &specs.LinuxBlockIO{Weight: ptr[uint16](300)},
+		// What systemd cannot express: on v1 it must deny, not allow all.
+		Devices: []specs.LinuxDeviceCgroup{dev(false, "a", -2, -2, "rwm"), dev(true, "c", -1, 3, "rwm")},
+	}
+	got, err := resourceProperties(r, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`DevicePolicy="strict"`, "DeviceAllow=@a(ss) []", "MemoryLimit=@t 1073741824", "CPUShares=@t 512",
+		"CPUQuotaPerSecUSec=@t 500000", "AllowedCPUs=@ay [0x2]", "TasksMax=@t 9", "BlockIOWeight=@t 300"}
+	if s := show(got); !reflect.DeepEqual(s, want) {
+		t.Errorf("got %q\nwant %q", s, want)
+	}
+}

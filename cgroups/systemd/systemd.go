@@ -1,10 +1,11 @@
 // Package systemd is the cgroup driver of `--systemd-cgroup`: a
 // container's cgroup is a transient systemd scope unit, started over D-Bus
 // with the container's first process in it and its resources as unit
-// properties, as runc's systemd driver does. The scope's cgroup files are
-// driven through package cgroups like any other cgroup for the rest (what
-// systemd has no property for, pause, statistics). Only this package talks
-// to D-Bus, and only for containers that use the driver.
+// properties, as runc's systemd driver does, on unified and hybrid hosts.
+// The scope's cgroup files are driven through package cgroups like any
+// other cgroup for the rest (what systemd has no property for, the v1
+// controllers systemd does not manage, pause, statistics). Only this
+// package talks to D-Bus, and only for containers that use the driver.
 package systemd
 
 import (
@@ -48,9 +49,6 @@ func New(cgroupsPath, containerID string, annotations map[string]string) (*Manag
 	if !Running() {
 		return nil, errors.New("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system)")
 	}
-	if mode := cgroups.DetectMode(); mode != cgroups.Unified {
-		return nil, fmt.Errorf("--systemd-cgroup: only hosts with the unified cgroup v2 hierarchy are supported yet; this host's cgroups are %s", mode)
-	}
 	fs, err := cgroups.New(u.Cgroup, containerID)
 	if err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath, err)
@@ -82,6 +80,10 @@ func (m *Manager) Apply(pid int) error {
 	if pid <= 0 {
 		return fmt.Errorf("systemd scope %s: a scope starts with a process in it", m.unit.Name)
 	}
+	io := "IOAccounting"
+	if cgroups.DetectMode() != cgroups.Unified {
+		io = "BlockIOAccounting"
+	}
 	props := []sd.Property{
 		sd.PropDescription("sprout container " + m.unit.Name),
 		sd.PropSlice(m.unit.Slice),
@@ -93,7 +95,7 @@ func (m *Manager) Apply(pid int) error {
 		// as the cgroupfs driver enables them for its cgroups.
 		prop("MemoryAccounting", true),
 		prop("CPUAccounting", true),
-		prop("IOAccounting", true),
+		prop(io, true),
 		prop("TasksAccounting", true),
 		// No ordering against shutdown and no implicit dependencies: the
 		// engine, not systemd, decides when the container stops.
@@ -106,10 +108,22 @@ func (m *Manager) Apply(pid int) error {
 		}
 		return fmt.Errorf("start systemd scope %s: %w", m.unit.Name, err)
 	}
+	// systemd made the scope's cgroup in the hierarchies it manages: its
+	// own (v2 or name=systemd) tells that it is where it was expected.
 	dir := m.Paths()[""]
+	if cgroups.DetectMode() != cgroups.Unified {
+		dir = m.Paths()["name=systemd"]
+	}
 	if _, err := os.Stat(dir); err != nil {
 		_ = m.bus.stopUnit(m.unit.Name)
 		return fmt.Errorf("systemd started %s, but its cgroup is not at %s: %w", m.unit.Name, dir, err)
+	}
+	// On v1 hosts systemd leaves out the controllers it does not manage
+	// (cpuset, freezer, net_cls...): their directories are made here, at
+	// the same path, and the init stage joins them all.
+	if err := m.Manager.Apply(-1); err != nil {
+		_ = m.bus.stopUnit(m.unit.Name)
+		return err
 	}
 	return nil
 }
@@ -133,7 +147,9 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	props, err := resourceProperties(r, host{version: version, deviceGroup: procDeviceGroup, exists: exists})
+	props, err := resourceProperties(r, host{
+		version: version, v1: cgroups.DetectMode() != cgroups.Unified, deviceGroup: procDeviceGroup, exists: exists,
+	})
 	if err != nil {
 		return err
 	}
@@ -146,8 +162,10 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 }
 
 // Destroy stops the scope, which removes its cgroup, and clears a failed
-// state so that the name can be used again. A scope that is already gone
-// (systemd stops one when its last process exits) is no error.
+// state so that the name can be used again; then it removes what systemd
+// did not make (v1 controllers it does not manage). A scope that is
+// already gone (systemd stops one when its last process exits) is no
+// error.
 func (m *Manager) Destroy() error {
 	if err := m.bus.stopUnit(m.unit.Name); err != nil {
 		return fmt.Errorf("stop systemd scope %s: %w", m.unit.Name, err)

@@ -82,6 +82,38 @@ func unitGone(t *testing.T, unit string) {
 	t.Errorf("unit %s is still loaded (LoadState=%s)", unit, st)
 }
 
+// scopeDir is where a unit's cgroup (as ControlGroup shows it) is in
+// systemd's own hierarchy: cgroup v2, or name=systemd on a hybrid host.
+func scopeDir(t *testing.T, cgroup string) string {
+	t.Helper()
+	if resCgroupV2(t) {
+		return "/sys/fs/cgroup" + cgroup
+	}
+	return "/sys/fs/cgroup/systemd" + cgroup
+}
+
+// systemdDir is the directory of pid's cgroup in systemd's hierarchy.
+func systemdDir(t *testing.T, pid int) string {
+	t.Helper()
+	cg := resCgroupOf(t, pid)
+	if cg.v2 {
+		return cg.dirs[""]
+	}
+	return cg.dirs["name=systemd"]
+}
+
+// expectNoScope checks that no hierarchy has a directory for the unit.
+func expectNoScope(t *testing.T, cgroup string) {
+	t.Helper()
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*" + cgroup)
+	if resCgroupV2(t) {
+		dirs = append(dirs, "/sys/fs/cgroup"+cgroup)
+	}
+	for _, d := range dirs {
+		expectNoDir(t, d)
+	}
+}
+
 func expectNoDir(t *testing.T, dir string) {
 	t.Helper()
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -100,6 +132,9 @@ func readCgroupFile(t *testing.T, dir, file string) string {
 
 func TestSystemdScopeResourcesUpdateDelete(t *testing.T) {
 	needSystemd(t)
+	if !resCgroupV2(t) {
+		t.Skip("cgroup v2 properties and files; TestSystemdScopeV1 covers hybrid hosts")
+	}
 	r := newRuntime(t)
 	b := newBundle(t, "sleep", "1000")
 	const id = "sd-scope"
@@ -169,9 +204,12 @@ func TestSystemdDefaultPathAndForceDelete(t *testing.T) {
 	// runc's default slice; sprout names the scope after itself.
 	const unit = "sprout-sd-default.scope"
 	expectUnit(t, unit, map[string]string{"ActiveState": "active", "ControlGroup": "/system.slice/" + unit})
+	if pid := r.mustState(id).Pid; systemdDir(t, pid) != scopeDir(t, "/system.slice/"+unit) {
+		t.Errorf("init is in %s, want %s", systemdDir(t, pid), scopeDir(t, "/system.slice/"+unit))
+	}
 	r.must("delete", "--force", id)
 	unitGone(t, unit)
-	expectNoDir(t, "/sys/fs/cgroup/system.slice/"+unit)
+	expectNoScope(t, "/system.slice/"+unit)
 }
 
 func TestSystemdNestedSlice(t *testing.T) {
@@ -181,9 +219,9 @@ func TestSystemdNestedSlice(t *testing.T) {
 	const id = "sd-nested"
 	b.spec.Linux.CgroupsPath = "sprouttest-a.slice:p:" + id
 	pid := resStart(t, r, b, id)
-	const want = "/sys/fs/cgroup/sprouttest.slice/sprouttest-a.slice/p-sd-nested.scope"
-	if cg := resCgroupOf(t, pid); cg.dirs[""] != want {
-		t.Errorf("init is in %s, want %s", cg.dirs[""], want)
+	want := scopeDir(t, "/sprouttest.slice/sprouttest-a.slice/p-sd-nested.scope")
+	if got := systemdDir(t, pid); got != want {
+		t.Errorf("init is in %s, want %s", got, want)
 	}
 	r.must("delete", "--force", id)
 	unitGone(t, "p-sd-nested.scope")
@@ -221,7 +259,7 @@ func TestSystemdForceDeleteAfterKilledCreate(t *testing.T) {
 	cmd.Wait()
 	r.must("delete", "--force", id)
 	unitGone(t, unit)
-	expectNoDir(t, "/sys/fs/cgroup/system.slice/"+unit)
+	expectNoScope(t, "/system.slice/"+unit)
 	expectNoDir(t, filepath.Join(r.root, id))
 }
 
@@ -233,7 +271,7 @@ func nothingLeft(t *testing.T, r *runtime, id, unit string) {
 		if st := unitProps(t, unit, "LoadState")["LoadState"]; st != "not-found" {
 			t.Errorf("a refused create left unit %s (LoadState=%s)", unit, st)
 		}
-		expectNoDir(t, "/sys/fs/cgroup/system.slice/"+unit)
+		expectNoScope(t, "/system.slice/"+unit)
 	}
 }
 
@@ -294,7 +332,7 @@ func TestSystemdOOMEventAndFailedUnit(t *testing.T) {
 	r := newRuntime(t)
 	b := newBundle(t, "while [ ! -e /tmp/go ]; do sleep 0.05; done; dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 1000")
 	const limit = 16 << 20
-	b.spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: i64(limit), Swap: i64(limit)}
+	b.spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: i64(limit), Swap: resNoSwapLimit(t, limit)}
 	const id = "sd-oom"
 	const unit = "sprout-test-sd-oom.scope"
 	b.spec.Linux.CgroupsPath = "system.slice:sprout-test:" + id
@@ -346,7 +384,7 @@ func TestSystemdOOMEventAndFailedUnit(t *testing.T) {
 
 	r.must("delete", "--force", id)
 	unitGone(t, unit)
-	expectNoDir(t, "/sys/fs/cgroup/system.slice/"+unit)
+	expectNoScope(t, "/system.slice/"+unit)
 	b.spec.Process.Args = []string{"sleep", "1000"}
 	resStart(t, r, b, id)
 	expectUnit(t, unit, map[string]string{"ActiveState": "active"})
@@ -364,7 +402,10 @@ func TestSystemdMatchesRunc(t *testing.T) {
 		t.Skip("runc is not installed")
 	}
 	b := newBundle(t, "sleep", "1000")
-	b.spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: i64(64 << 20), Reservation: i64(16 << 20), Swap: i64(96 << 20)}
+	b.spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: i64(64 << 20), Reservation: i64(16 << 20)}
+	if resCgroupV2(t) {
+		b.spec.Linux.Resources.Memory.Swap = i64(96 << 20)
+	}
 	b.spec.Linux.Resources.CPU = &specs.LinuxCPU{Shares: resU64(300), Quota: i64(12345), Period: resU64(50000), Cpus: "0", Mems: "0"}
 	b.spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: i64(77)}
 	b.spec.Annotations = map[string]string{"org.systemd.property.TimeoutStopSec": "uint64 9"}
@@ -372,7 +413,15 @@ func TestSystemdMatchesRunc(t *testing.T) {
 	props := []string{"ActiveState", "Slice", "Delegate", "DefaultDependencies", "MemoryAccounting", "CPUAccounting",
 		"IOAccounting", "TasksAccounting", "MemoryMax", "MemoryLow", "MemorySwapMax", "CPUWeight", "CPUQuotaPerSecUSec",
 		"CPUQuotaPeriodUSec", "AllowedCPUs", "AllowedMemoryNodes", "TasksMax", "TimeoutStopUSec"}
-	files := []string{"memory.max", "memory.low", "memory.swap.max", "cpu.weight", "cpu.max", "cpuset.cpus", "cpuset.mems", "pids.max"}
+	// Controller and file; the controller names the v1 hierarchy.
+	files := [][2]string{{"memory", "memory.max"}, {"memory", "memory.low"}, {"memory", "memory.swap.max"},
+		{"cpu", "cpu.weight"}, {"cpu", "cpu.max"}, {"cpuset", "cpuset.cpus"}, {"cpuset", "cpuset.mems"}, {"pids", "pids.max"}}
+	if !resCgroupV2(t) {
+		props = append(props, "MemoryLimit", "CPUShares", "BlockIOAccounting")
+		files = [][2]string{{"memory", "memory.limit_in_bytes"}, {"memory", "memory.soft_limit_in_bytes"},
+			{"cpu", "cpu.shares"}, {"cpu", "cpu.cfs_quota_us"}, {"cpu", "cpu.cfs_period_us"},
+			{"cpuset", "cpuset.cpus"}, {"cpuset", "cpuset.mems"}, {"pids", "pids.max"}}
+	}
 	type scope struct {
 		props map[string]string
 		files map[string]string
@@ -380,7 +429,11 @@ func TestSystemdMatchesRunc(t *testing.T) {
 	read := func(unit string) scope {
 		s := scope{props: unitProps(t, unit, props...), files: map[string]string{}}
 		for _, f := range files {
-			s.files[f] = readCgroupFile(t, "/sys/fs/cgroup/system.slice/"+unit, f)
+			dir := "/sys/fs/cgroup/system.slice/" + unit
+			if !resCgroupV2(t) {
+				dir = "/sys/fs/cgroup/" + f[0] + "/system.slice/" + unit
+			}
+			s.files[f[1]] = readCgroupFile(t, dir, f[1])
 		}
 		return s
 	}
@@ -420,8 +473,55 @@ func TestSystemdMatchesRunc(t *testing.T) {
 		}
 	}
 	for _, f := range files {
-		if got.files[f] != want.files[f] {
-			t.Errorf("%s: sprout %q, runc %q", f, got.files[f], want.files[f])
+		if got.files[f[1]] != want.files[f[1]] {
+			t.Errorf("%s: sprout %q, runc %q", f[1], got.files[f[1]], want.files[f[1]])
 		}
 	}
+}
+
+func TestSystemdScopeV1(t *testing.T) {
+	needSystemd(t)
+	if resCgroupV2(t) {
+		t.Skip("hybrid hosts only")
+	}
+	r := newRuntime(t)
+	b := newBundle(t, "sleep", "1000")
+	const id = "sd-v1"
+	const unit = "sprout-test-sd-v1.scope"
+	b.spec.Linux.CgroupsPath = "system.slice:sprout-test:" + id
+	b.spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: i64(64 << 20)}
+	b.spec.Linux.Resources.CPU = &specs.LinuxCPU{Shares: resU64(512), Quota: i64(20000), Period: resU64(50000), Cpus: "0"}
+	b.spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: i64(42)}
+	pid := resStart(t, r, b, id)
+
+	cg := resCgroupOf(t, pid)
+	// systemd's hierarchies and those it leaves to the runtime (cpuset,
+	// freezer) all hold the init at the scope's path.
+	for _, c := range []string{"name=systemd", "memory", "cpu", "pids", "devices", "cpuset", "freezer"} {
+		if want := "/system.slice/" + unit; !strings.HasSuffix(cg.dirs[c], want) {
+			t.Errorf("%s: init is in %s, want a directory ending in %s", c, cg.dirs[c], want)
+		}
+	}
+	expectUnit(t, unit, map[string]string{
+		"ActiveState": "active", "Delegate": "yes", "DefaultDependencies": "no",
+		"MemoryLimit": strconv.Itoa(64 << 20), "CPUShares": "512", "CPUQuotaPerSecUSec": "400ms", "TasksMax": "42",
+	})
+	cg.expect("memory", "memory.limit_in_bytes", "", strconv.Itoa(64<<20))
+	cg.expect("cpu", "cpu.shares", "", "512")
+	cg.expect("cpu", "cpu.cfs_quota_us", "", "20000")
+	cg.expect("cpuset", "cpuset.cpus", "", "0")
+	cg.expect("pids", "pids.max", "", "42")
+
+	r.must("update", "--memory", "128m", "--pids-limit", "100", id)
+	expectUnit(t, unit, map[string]string{"MemoryLimit": strconv.Itoa(128 << 20), "TasksMax": "100"})
+	cg.expect("memory", "memory.limit_in_bytes", "", strconv.Itoa(128<<20))
+	cg.expect("pids", "pids.max", "", "100")
+
+	r.must("pause", id)
+	cg.expect("freezer", "freezer.state", "", "FROZEN")
+	r.must("resume", id)
+
+	r.must("delete", "--force", id)
+	unitGone(t, unit)
+	expectNoScope(t, "/system.slice/"+unit)
 }

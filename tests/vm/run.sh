@@ -190,7 +190,7 @@ build_payload() {
 		install -D -m 0755 "$bin" "$root/tests/$i/$name"
 		printf '%s\t%s\t%s\n' "$i" "$name" "/tests/$i/$name" >>"$root/vm/tests"
 	done
-	printf 'VM_TEST_TIMEOUT=%s\n' "$test_timeout" >"$root/vm/config"
+	printf 'VM_TEST_TIMEOUT=%s\nVM_CGROUP=%s\n' "$test_timeout" "$VM_SYSTEMD_CGROUP" >"$root/vm/config"
 	printf '%s\n' "${VM_TEST_ARGS:-}" >"$root/vm/test-args"
 	local parts=(vm tests)
 	[[ -z ${SPROUT_BIN:-} ]] || parts+=(usr)
@@ -303,12 +303,17 @@ main() {
 		bash "$here/systemd-image.sh" "$out" || die "building the systemd image failed"
 		[[ -n $kernel ]] || kernel=$out/vmlinuz config=$out/config
 		initrd=$out/initrd.img
-		build_payload
 		# snapshot=on: the guest's writes go to a temporary overlay, the
 		# cached image stays as built.
 		disks=(-drive "file=$out/rootfs.ext4,format=raw,if=virtio,snapshot=on"
 			-drive "file=$tmp/payload.tar,format=raw,if=virtio,readonly=on")
-		append+=" root=/dev/vda rw systemd.show_status=0 systemd.unified_cgroup_hierarchy=1"
+		case ${VM_SYSTEMD_CGROUP:=unified} in
+		unified) append+=" systemd.unified_cgroup_hierarchy=1" ;;
+		hybrid) append+=" systemd.unified_cgroup_hierarchy=0" ;;
+		*) die "VM_SYSTEMD_CGROUP=$VM_SYSTEMD_CGROUP: want unified or hybrid" ;;
+		esac
+		append+=" root=/dev/vda rw systemd.show_status=0"
+		build_payload
 	fi
 	[[ -n $kernel ]] || kernel=$(newest_kernel)
 	[[ -r $kernel ]] || die "kernel $kernel: not readable"

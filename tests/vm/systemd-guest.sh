@@ -21,10 +21,18 @@ fatal() {
 
 read -r uptime _ </proc/uptime
 echo "${M}boot uptime=$uptime kernel=$(uname -r) systemd=$(systemctl --version | head -n 1 | cut -d' ' -f2)"
-[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || fatal "/sys/fs/cgroup is not a cgroup2 mount: systemd did not boot with the unified hierarchy"
 [ "$(readlink /proc/1/exe)" = /usr/lib/systemd/systemd ] || fatal "PID 1 is $(readlink /proc/1/exe), not systemd"
-echo "${M}controllers $(cat /sys/fs/cgroup/cgroup.controllers)"
-echo "${M}subtree_control $(cat /sys/fs/cgroup/cgroup.subtree_control)"
+# shellcheck source=/dev/null # written by tests/vm/run.sh
+. /vm/config
+if [ "$VM_CGROUP" = hybrid ]; then
+	[ "$(stat -f -c %T /sys/fs/cgroup/unified)" = cgroup2fs ] && [ -d /sys/fs/cgroup/memory ] ||
+		fatal "systemd did not boot with the hybrid hierarchy (v1 controllers, cgroup2 at /sys/fs/cgroup/unified)"
+	echo "${M}controllers hybrid: $(ls /sys/fs/cgroup | tr '\n' ' ')"
+else
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || fatal "/sys/fs/cgroup is not a cgroup2 mount: systemd did not boot with the unified hierarchy"
+	echo "${M}controllers $(cat /sys/fs/cgroup/cgroup.controllers)"
+	echo "${M}subtree_control $(cat /sys/fs/cgroup/cgroup.subtree_control)"
+fi
 # The bus is socket-activated; the tests expect it up.
 busctl --system status >/dev/null 2>&1 || fatal "the system bus does not answer"
 # The bundles go to memory rather than to the root disk's snapshot.

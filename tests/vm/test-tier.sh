@@ -5,7 +5,9 @@
 #                                  kernel (an initramfs VM);
 #   test-tier.sh --systemd SPROUT  the integration tests that touch cgroups
 #                                  under --systemd-cgroup, in a VM that
-#                                  boots Debian with systemd as PID 1.
+#                                  boots Debian with systemd as PID 1,
+#                                  once on the unified hierarchy and once
+#                                  on the hybrid one.
 set -euo pipefail
 systemd=0
 if [[ ${1:-} == --systemd ]]; then
@@ -22,9 +24,14 @@ cd "$repo"
 "$go" test -c -o "$work/integration.test" ./tests/integration
 if ((systemd)); then
 	# The guest runs them with SPROUT_TEST_CGROUP_DRIVER=systemd.
-	VM_IMAGE=systemd VM_TEST_ARGS=${VM_TEST_ARGS:--test.run=^Test(Systemd|Resources|Cgroup|Exec|Features)} \
-		SPROUT_BIN=$sprout bash "$here/run.sh" "$work/integration.test"
-	exit
+	rc=0
+	for cgroup in unified hybrid; do
+		echo "vm-systemd: $cgroup hierarchy"
+		VM_IMAGE=systemd VM_SYSTEMD_CGROUP=$cgroup SPROUT_BIN=$sprout \
+			VM_TEST_ARGS=${VM_TEST_ARGS:--test.run=^Test(Systemd|Resources|Cgroup|Exec|Features)} \
+			bash "$here/run.sh" "$work/integration.test" || rc=1
+	done
+	exit $rc
 fi
 "$go" test -c -o "$work/cgroups.test" ./cgroups
 SPROUT_BIN=$sprout bash "$here/run.sh" "$work/cgroups.test" "$work/integration.test"
