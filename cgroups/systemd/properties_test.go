@@ -1,7 +1,6 @@
 package systemd
 
 import (
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -111,84 +110,6 @@ func TestListToMask(t *testing.T) {
 		got, err := listToMask(list)
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("listToMask(%q) = %x, %v; want %x", list, got, err, want)
-		}
-	}
-}
-
-func dev(allow bool, typ string, major, minor int64, access string) specs.LinuxDeviceCgroup {
-	d := specs.LinuxDeviceCgroup{Allow: allow, Type: typ, Access: access}
-	if major != -2 {
-		d.Major = ptr(major)
-	}
-	if minor != -2 {
-		d.Minor = ptr(minor)
-	}
-	return d
-}
-
-func TestDeviceProperties(t *testing.T) {
-	open := []string{`DevicePolicy="auto"`, "DeviceAllow=@a(ss) []"}
-	for _, tc := range []struct {
-		name  string
-		rules []specs.LinuxDeviceCgroup
-		want  []string
-	}{
-		{"allow-list", []specs.LinuxDeviceCgroup{
-			dev(false, "a", -2, -2, "rwm"),
-			dev(true, "c", 1, 3, "rwm"),
-			dev(true, "c", 136, -1, "rw"),
-			dev(true, "b", -1, -1, "m"),
-			dev(true, "a", -2, -2, "r"),
-		}, []string{`DevicePolicy="strict"`, "DeviceAllow=@a(ss) []",
-			`DeviceAllow=[("/dev/char/1:3", "rwm",), ("char-pts", "rw",), ("block-*", "m",), ("char-*", "r",), ("block-*", "r",)]`}},
-		{"nothing allowed", []specs.LinuxDeviceCgroup{dev(false, "", -2, -2, "")},
-			[]string{`DevicePolicy="strict"`, "DeviceAllow=@a(ss) []", "DeviceAllow=@a(ss) []"}},
-		{"allow all", []specs.LinuxDeviceCgroup{dev(false, "a", -2, -2, "rwm"), dev(true, "a", -2, -2, "rwm")}, open},
-		{"no reset: a fresh cgroup allows all", []specs.LinuxDeviceCgroup{dev(true, "c", 1, 3, "rwm")}, open},
-		// What systemd cannot say is left to the device program.
-		{"deny after allow", []specs.LinuxDeviceCgroup{dev(false, "a", -2, -2, "rwm"), dev(true, "c", 136, -1, "rwm"), dev(false, "c", 136, 2, "rwm")}, open},
-		{"deny-list", []specs.LinuxDeviceCgroup{dev(false, "c", 1, 3, "rwm")}, open},
-		{"any major", []specs.LinuxDeviceCgroup{dev(false, "a", -2, -2, "rwm"), dev(true, "c", -1, 3, "rwm")}, open},
-		{"no such group", []specs.LinuxDeviceCgroup{dev(false, "a", -2, -2, "rwm"), dev(true, "c", 250, -1, "rwm")}, open},
-		{"no such node", []specs.LinuxDeviceCgroup{dev(false, "a", -2, -2, "rwm"), dev(true, "c", 1, 9, "rwm")}, open},
-	} {
-		got, err := deviceProperties(tc.rules, fakeHost)
-		if err != nil {
-			t.Errorf("%s: %v", tc.name, err)
-			continue
-		}
-		if s := show(got); !reflect.DeepEqual(s, tc.want) {
-			t.Errorf("%s:\n got %q\nwant %q", tc.name, s, tc.want)
-		}
-	}
-}
-
-func TestAnnotationProperties(t *testing.T) {
-	got, err := annotationProperties(map[string]string{
-		"org.systemd.property.CollectMode":        "'inactive-or-failed'",
-		"org.systemd.property.TimeoutStopSec":     "uint64 12",
-		"org.systemd.property.RuntimeMaxSec":      "1.5",
-		"org.systemd.property.CPUQuotaPerSecUSec": "uint64 10000",
-		"org.other": "ignored",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{`CPUQuotaPerSecUSec=@t 10000`, `CollectMode="inactive-or-failed"`, "RuntimeMaxUSec=@t 1500000", "TimeoutStopUSec=@t 12000000"}
-	if s := show(got); !reflect.DeepEqual(s, want) {
-		t.Errorf("got %q\nwant %q", s, want)
-	}
-	for _, tc := range []struct{ key, value, want string }{
-		{"org.systemd.property.Ab", "true", "shorter than 3 letters"},
-		{"org.systemd.property.Foo_Bar", "true", "only ASCII letters"},
-		{"org.systemd.property.", "true", "shorter than 3 letters"},
-		{"org.systemd.property.CollectMode", "inactive", "is not a GVariant text value"},
-		{"org.systemd.property.TimeoutStopSec", "'ten'", "a number of seconds is needed"},
-		{"org.systemd.property.TimeoutStopSec", "-1.0", "out of range"},
-	} {
-		_, err := annotationProperties(map[string]string{tc.key: tc.value})
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), fmt.Sprintf("annotations[%q]", tc.key)) {
-			t.Errorf("%s=%s: error %v, want one naming the annotation with %q", tc.key, tc.value, err, tc.want)
 		}
 	}
 }
