@@ -23,12 +23,15 @@ trap 'rm -rf "$work"' EXIT
 cd "$repo"
 "$go" test -c -o "$work/integration.test" ./tests/integration
 if ((systemd)); then
-	# The guest runs them with SPROUT_TEST_CGROUP_DRIVER=systemd.
+	# The guest runs them with SPROUT_TEST_CGROUP_DRIVER=systemd. systemd
+	# 252 stops a scope when the OOM killer kills one of its processes, so
+	# TestResourcesOOMEvent, which expects the container to live on, gives
+	# way to TestSystemdOOMEventAndFailedUnit there.
 	rc=0
 	for cgroup in unified hybrid; do
 		echo "vm-systemd: $cgroup hierarchy"
 		VM_IMAGE=systemd VM_SYSTEMD_CGROUP=$cgroup SPROUT_BIN=$sprout \
-			VM_TEST_ARGS=${VM_TEST_ARGS:--test.run=^Test(Systemd|Resources|Cgroup|Exec|Features)} \
+			VM_TEST_ARGS=${VM_TEST_ARGS:--test.run=^Test(Systemd|Resources|Cgroup|Exec|Features) -test.skip=^TestResourcesOOMEvent\$} \
 			bash "$here/run.sh" "$work/integration.test" || rc=1
 	done
 	exit $rc
