@@ -4,10 +4,11 @@
 #                                  integration tests on a pure cgroup v2
 #                                  kernel (an initramfs VM);
 #   test-tier.sh --systemd SPROUT  the integration tests that touch cgroups
-#                                  under --systemd-cgroup, in a VM that
-#                                  boots Debian with systemd as PID 1,
-#                                  once on the unified hierarchy and once
-#                                  on the hybrid one.
+#                                  under --systemd-cgroup, and Podman with
+#                                  cgroup_manager = "systemd" on sprout and
+#                                  runc, in a VM that boots Debian with
+#                                  systemd as PID 1, once on the unified
+#                                  hierarchy and once on the hybrid one.
 set -euo pipefail
 systemd=0
 if [[ ${1:-} == --systemd ]]; then
@@ -32,7 +33,7 @@ if ((systemd)); then
 		echo "vm-systemd: $cgroup hierarchy"
 		VM_IMAGE=systemd VM_SYSTEMD_CGROUP=$cgroup SPROUT_BIN=$sprout \
 			VM_TEST_ARGS=${VM_TEST_ARGS:--test.run=^Test(Systemd|Resources|Cgroup|Exec|Features) -test.skip=^TestResourcesOOMEvent\$} \
-			bash "$here/run.sh" "$work/integration.test" || rc=1
+			bash "$here/run.sh" "$work/integration.test" "$here/systemd-podman.sh" || rc=1
 	done
 	exit $rc
 fi
