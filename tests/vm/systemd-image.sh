@@ -9,10 +9,10 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=${1:?usage: $0 OUT}
-# What the tests need besides systemd: runc and Podman for side-by-side
-# checks, a static busybox for the bundles, the kernel whose modules
-# (overlay, autofs4) and initramfs (virtio, ext4) the VM boots with.
-packages=systemd,systemd-sysv,dbus,udev,busybox-static,runc,podman,kmod,iproute2,procps,linux-image-amd64,tar,e2fsprogs
+# What the tests need besides systemd: runc, Podman and containerd for
+# side-by-side checks, a static busybox for the bundles, the kernel whose
+# modules (overlay, autofs4) and initramfs (virtio, ext4) the VM boots with.
+packages=systemd,systemd-sysv,dbus,udev,busybox-static,runc,podman,containerd,kmod,iproute2,procps,linux-image-amd64,tar,e2fsprogs
 
 log() { echo "vm-image: $*" >&2; }
 

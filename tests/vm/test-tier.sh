@@ -4,9 +4,10 @@
 #                                  integration tests on a pure cgroup v2
 #                                  kernel (an initramfs VM);
 #   test-tier.sh --systemd SPROUT  the integration tests that touch cgroups
-#                                  under --systemd-cgroup, and Podman with
-#                                  cgroup_manager = "systemd" on sprout and
-#                                  runc, in a VM that boots Debian with
+#                                  under --systemd-cgroup, and Podman
+#                                  (cgroup_manager = "systemd") and
+#                                  containerd (SystemdCgroup = true) on
+#                                  sprout and runc, in a VM that boots Debian with
 #                                  systemd as PID 1, once on the unified
 #                                  hierarchy and once on the hybrid one.
 set -euo pipefail
@@ -33,7 +34,7 @@ if ((systemd)); then
 		echo "vm-systemd: $cgroup hierarchy"
 		VM_IMAGE=systemd VM_SYSTEMD_CGROUP=$cgroup SPROUT_BIN=$sprout \
 			VM_TEST_ARGS=${VM_TEST_ARGS:--test.run=^Test(Systemd|Resources|Cgroup|Exec|Features) -test.skip=^TestResourcesOOMEvent\$} \
-			bash "$here/run.sh" "$work/integration.test" "$here/systemd-podman.sh" || rc=1
+			bash "$here/run.sh" "$work/integration.test" "$here/systemd-podman.sh" "$here/systemd-containerd.sh" || rc=1
 	done
 	exit $rc
 fi
