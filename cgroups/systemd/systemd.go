@@ -11,6 +11,7 @@ package systemd
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
@@ -171,6 +172,26 @@ func (m *Manager) Destroy() error {
 		return fmt.Errorf("stop systemd scope %s: %w", m.unit.Name, err)
 	}
 	return m.Manager.Destroy()
+}
+
+// Procs and Thaw: systemd removes a scope's cgroup as soon as its last
+// process has exited (a paused container that got SIGKILL, a stopped
+// one), where the cgroupfs driver keeps the directory until delete. A
+// scope's cgroup that is gone holds no process and nothing frozen.
+
+func (m *Manager) Procs() ([]int, error) {
+	pids, err := m.Manager.Procs()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return pids, err
+}
+
+func (m *Manager) Thaw() error {
+	if err := m.Manager.Thaw(); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 func exists(path string) bool {

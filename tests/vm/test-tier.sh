@@ -33,7 +33,7 @@ if ((systemd)); then
 	for cgroup in unified hybrid; do
 		echo "vm-systemd: $cgroup hierarchy"
 		VM_IMAGE=systemd VM_SYSTEMD_CGROUP=$cgroup SPROUT_BIN=$sprout \
-			VM_TEST_ARGS=${VM_TEST_ARGS:--test.run=^Test(Systemd|Resources|Cgroup|Exec|Features) -test.skip=^TestResourcesOOMEvent\$} \
+			VM_TEST_ARGS=${VM_TEST_ARGS:--test.run=^Test(Systemd|Resources|Cgroup|Exec|Features|Kill|Lifecycle|PidsLimitOne|Run(Exit|Killed)|DeleteForceRunning|ListAndState|DevicesOnly) -test.skip=^TestResourcesOOMEvent\$} \
 			bash "$here/run.sh" "$work/integration.test" "$here/systemd-podman.sh" "$here/systemd-containerd.sh" || rc=1
 	done
 	exit $rc
