@@ -16,7 +16,7 @@ TAGS    := urfave_cli_no_docs netgo osusergo
 STATICCHECK := v0.8.2
 PKGS    := busybox-static libseccomp-dev pkg-config musl-tools gperf dpkg-dev runc crun uidmap
 
-.PHONY: all sprout deps demo test unit fuzz fuzz-short integration vm vm-systemd conformance engines bench lint clean checkpoint
+.PHONY: all sprout deps demo test unit fuzz fuzz-short integration vm vm-systemd conformance engines cri bench lint clean checkpoint
 
 all: sprout
 
@@ -62,7 +62,7 @@ vm: sprout
 vm-systemd: sprout
 	@bash tests/vm/test-tier.sh --systemd $(CURDIR)/sprout
 
-test: lint unit fuzz-short integration checkpoint vm vm-systemd conformance engines
+test: lint unit fuzz-short integration checkpoint vm vm-systemd conformance engines cri
 
 # criu built from source (tests/criu/build.sh): bookworm's 3.17 does not
 # work on kernels as new as this host's.
@@ -75,6 +75,9 @@ conformance: sprout
 
 engines: sprout
 	bash tests/engines/run.sh --also-runc $(CURDIR)/sprout
+
+cri: sprout
+	bash tests/cri/run.sh $(CURDIR)/sprout /usr/sbin/runc
 
 bench: sprout
 	SPROUT=$(CURDIR)/sprout bash tests/bench/run.sh

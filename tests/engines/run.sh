@@ -38,6 +38,8 @@ for e in "${ENGINES[@]}"; do
 	case "$e" in podman | podman-rootless | containerd | docker) ;; *) echo "unknown engine: $e" >&2; usage ;; esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "$0: needs root" >&2; exit 2; }
+. "$REPO/tests/lib/rootfs.sh"
+. "$REPO/tests/lib/cgroups.sh"
 
 PKGS=(busybox-static util-linux bsdutils)
 for e in "${ENGINES[@]}"; do
@@ -72,36 +74,6 @@ note() { echo "# $*" >&2; }
 t() { timeout -k 5 "$STEP" "$@"; }
 
 # ---------------------------------------------------------------- cleanup
-
-kill_cgroup_procs() {
-	local cg=$1 f p
-	find "$cg" -name cgroup.procs 2>/dev/null | while read -r f; do
-		while read -r p; do kill -9 "$p" 2>/dev/null; done <"$f"
-	done
-}
-
-remove_cgroups() {
-	local parent ctl d
-	for parent in "${CGROUP_PARENTS[@]}"; do
-		for ctl in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
-			d=${ctl%/}$parent
-			[ -d "$d" ] || continue
-			# A frozen task cannot die, so thaw before killing.
-			find "$d" -name freezer.state 2>/dev/null | while read -r f; do echo THAWED >"$f" 2>/dev/null; done
-			kill_cgroup_procs "$d"
-		done
-		for ctl in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
-			d=${ctl%/}$parent
-			[ -d "$d" ] || continue
-			for _ in 1 2 3 4 5 6 7 8 9 10; do
-				find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-				[ -d "$d" ] || break
-				sleep 0.3
-			done
-			[ -d "$d" ] && LEAKS="$LEAKS cgroup:$d"
-		done
-	done
-}
 
 # shim_socket CMDLINE: the socket a containerd 1.6 shim listens on, which
 # is named after the sha256 of its containerd address, namespace and id.
@@ -275,22 +247,6 @@ runtime_state_dir() {
 	local id=$1 f
 	f=$(find "$T" /run/sprout /run/runc -maxdepth 8 -path "*/$id/state.json" 2>/dev/null | head -n1)
 	[ -n "$f" ] && dirname "$f"
-}
-
-# ---------------------------------------------------------------- rootfs
-
-build_rootfs() {
-	local r=$T/rootfs a
-	mkdir -p "$r"/{bin,etc,proc,sys,dev,tmp,root,run,var}
-	cp /bin/busybox "$r/bin/busybox"
-	for a in $(/bin/busybox --list); do
-		[ "$a" = busybox ] && continue
-		ln -s busybox "$r/bin/$a"
-	done
-	echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
-	echo 'nobody:x:65534:65534:nobody:/:/bin/false' >>"$r/etc/passwd"
-	printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
-	chmod 1777 "$r/tmp"
 }
 
 # ---------------------------------------------------------------- engines
@@ -491,15 +447,9 @@ containerd_setup() {
 	CONTAINERD_UP=1
 	CGROUP_PARENTS+=("/$C_NS")
 	mkdir -p "$T/containerd/runc-root" "$T/containerd/fifo"
-	local oci=$T/oci out
+	local out
 	out=$({
-		t umoci init --layout "$oci" &&
-			t umoci new --image "$oci:latest" &&
-			tar -C "$T/rootfs" -cf "$T/layer.tar" . &&
-			t umoci raw add-layer --image "$oci:latest" "$T/layer.tar" &&
-			t umoci config --image "$oci:latest" --config.cmd /bin/sh &&
-			t umoci gc --layout "$oci" &&
-			tar -C "$oci" -cf "$T/busybox-oci.tar" . &&
+		oci_image_tar "$T/rootfs" "$T" "$T/busybox-oci.tar" latest &&
 			cr images import --base-name localhost/busybox "$T/busybox-oci.tar"
 	} 2>&1) || { note "containerd image: $out"; return 1; }
 	cr images check "name==localhost/busybox:latest" 2>&1 | grep -q complete ||
@@ -867,7 +817,7 @@ host_untouched() {
 	[ -z "$new$LEAKS" ] || fail "created on the host:$new; left behind:$LEAKS"
 }
 
-build_rootfs
+build_busybox_rootfs "$T/rootfs"
 RUNTIMES=(sprout)
 [ $ALSO_RUNC -eq 1 ] && RUNTIMES+=(runc)
 for E in "${ENGINES[@]}"; do
