@@ -96,7 +96,7 @@ for p in "${HOST_PATHS[@]}"; do [ -e "$p" ] && echo "$p"; done >"$T/host-before"
 [ $TRACE -eq 1 ] && mkdir -p "$T/trace"
 unshare --mount --net --ipc --uts --pid --fork --mount-proc --propagation private --kill-child=SIGKILL \
 	env T="$T" TAG="$TAG" SPROUT="$SPROUT" RUNC="$RUNC" CRICTL="$CRICTL" TRACE="$TRACE" \
-	timeout -k 10 "${CRI_TIMEOUT:-900}" bash "$HERE/steps.sh" &
+	timeout -k 10 "${CRI_TIMEOUT:-600}" bash "$HERE/steps.sh" &
 INNER=$!
 wait "$INNER"
 rc=$?

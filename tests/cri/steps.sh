@@ -204,9 +204,11 @@ state_dir() {
 	[ -n "$f" ] && dirname "$f"
 }
 
-# pod_json RT NAME PRIVILEGED: a pod config under this run's cgroup parent.
+# pod_json RT NAME PRIVILEGED [PIDMODE]: a pod config under this run's
+# cgroup parent; PIDMODE 0 shares one PID namespace in the pod (CRI's
+# POD), 1 gives each container its own (CONTAINER, the default).
 pod_json() {
-	local rt=$1 name=$2 priv=$3 f=$T/$1-$2-pod.json
+	local rt=$1 name=$2 priv=$3 pid=${4:-1} f=$T/$1-$2-pod.json
 	mkdir -p "$T/logs/$rt-$name"
 	cat >"$f" <<EOF
 {
@@ -215,7 +217,7 @@ pod_json() {
   "log_directory": "$T/logs/$rt-$name",
   "linux": {
     "cgroup_parent": "/$TAG/$rt",
-    "security_context": {"privileged": $priv}
+    "security_context": {"privileged": $priv, "namespace_options": {"pid": $pid}}
   }
 }
 EOF
@@ -391,6 +393,24 @@ s_stop_running() {
 	[ "$out" = 137 ] || fail "exit code $out, want 137"
 }
 
+# A pod whose containers share the sandbox's PID namespace (what
+# Kubernetes' HostNetwork=false test uses): the container sees the pause
+# process as PID 1; its exit is followed by the shim's kill of every
+# process left, and the pod stops and goes.
+s_shared_pid() {
+	local rt=$1 out cfg pod pj id
+	pj=$(pod_json "$rt" spid false 0)
+	pod=$(cri runp --runtime "$rt" "$pj" 2>&1) || fail "runp: $pod" || return
+	cfg=$(ctr_json "$rt" spid '"command": ["sh", "-c", "cat /proc/1/cmdline | tr \"\\\\0\" \" \"; echo; echo mypid-$$"]')
+	id=$(cri create "$pod" "$cfg" "$pj" 2>&1) || fail "create: $id" || return
+	out=$(cri start "$id" 2>&1) || fail "start: $out" || return
+	wait_state "$id" CONTAINER_EXITED || return
+	out=$(cri logs "$id" 2>&1)
+	printf '%s\n' "$out" | grep -q '^/bin/sleep 2147483647' || fail "PID 1 is not the pod's pause process: $out" || return
+	printf '%s\n' "$out" | grep -q '^mypid-1$' && fail "the container has its own PID namespace: $out" && return 1
+	rm_pod "$rt" "$pod"
+}
+
 # A bidirectional (rshared) volume in a privileged pod, as CSI node
 # plugins use: mounts made on either side show on the other.
 s_prop_setup() {
@@ -474,6 +494,7 @@ run_steps() {
 	step "$rt" stop-exited s_stop_exited "$rt"
 	step "$rt" stop-running s_stop_running
 	step "$rt" kill-exited-task s_kill_exited_task "$rt"
+	step "$rt" shared-pid-pod s_shared_pid "$rt"
 	step "$rt" rshared-volume s_prop_setup "$rt"
 	step "$rt" rshared-to-host s_prop_to_host "$rt"
 	step "$rt" rshared-from-host s_prop_from_host "$rt"
