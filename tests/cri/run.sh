@@ -8,7 +8,8 @@
 # libcni its cache under /var/lib/cni, so both get a tmpfs there; the CNI
 # bridge and the pods' addresses live in the private network namespace;
 # when the namespace's first process ends, the kernel kills every process
-# left in it (daemon, shims, containers). What is left on the host are
+# left in it (daemon, shims, containers); until then that process, a
+# shell, reaps what is orphaned to it (shims that have exited). What is left on the host are
 # the cgroups, under one parent named for this run, removed here.
 #
 # usage: tests/cri/run.sh [--trace] SPROUT_PATH [RUNC_PATH]
@@ -96,7 +97,7 @@ for p in "${HOST_PATHS[@]}"; do [ -e "$p" ] && echo "$p"; done >"$T/host-before"
 [ $TRACE -eq 1 ] && mkdir -p "$T/trace"
 unshare --mount --net --ipc --uts --pid --fork --mount-proc --propagation private --kill-child=SIGKILL \
 	env T="$T" TAG="$TAG" SPROUT="$SPROUT" RUNC="$RUNC" CRICTL="$CRICTL" TRACE="$TRACE" \
-	timeout -k 10 "${CRI_TIMEOUT:-600}" bash "$HERE/steps.sh" &
+	bash -c '"$@" & wait $!' reaper timeout -k 10 "${CRI_TIMEOUT:-600}" bash "$HERE/steps.sh" &
 INNER=$!
 wait "$INNER"
 rc=$?

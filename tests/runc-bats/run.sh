@@ -205,13 +205,16 @@ run_test() {
 	re=$(printf '%s' "$t" | sed 's/[][\\.*^$(){}+?|/]/\\&/g')
 	mkdir -p "$W/tmp"
 	# A new PID namespace ends every process the test left when its first
-	# process (timeout) ends, and unshare --kill-child ends that one with
-	# unshare, whatever kills it; a new mount namespace drops the mounts.
+	# process ends, and unshare --kill-child ends that one with unshare,
+	# whatever kills it; a new mount namespace drops the mounts.
 	# bats runs from the source's directory and, as in upstream's CI, on a
 	# terminal (script): the tests of `run` with a terminal need one.
+	# The namespace's first process is a shell that reaps what is orphaned
+	# to it (a detached container's init, as the host's init would):
+	# an unreaped zombie still looks alive to `kill -0` and `tail --pid`.
 	unshare --mount --pid --fork --mount-proc --propagation private --kill-child=SIGKILL \
-		env -C "$TESTS" TMPDIR="$W/tmp" RUNC="$RUNTIME" timeout -k 10 "$TEST_TIMEOUT" \
-		script -qefc "bats --tap -f $(printf '%q' "^$re\$") $f 2>>$OUT/$name.stderr" /dev/null \
+		env -C "$TESTS" TMPDIR="$W/tmp" RUNC="$RUNTIME" bash -c '"$@" & wait $!' reaper \
+		timeout -k 10 "$TEST_TIMEOUT" script -qefc "bats --tap -f $(printf '%q' "^$re\$") $f 2>>$OUT/$name.stderr" /dev/null \
 		</dev/null >"$raw" 9>&- &
 	RUNNING=$!
 	# A task frozen in a cgroup v1 freezer cannot die, so neither can the
