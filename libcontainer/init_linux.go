@@ -137,11 +137,16 @@ func (ip *initProcess) run() error {
 	if err := setHostnames(s); err != nil {
 		return err
 	}
+	// The pty first: /dev/console is bound on a /dev that finish may make
+	// read-only, as runc orders it.
+	if err := setupStdio(s.Process, consoleFile, true); err != nil {
+		return err
+	}
 	if err := ip.rootfs.finish(); err != nil {
 		return err
 	}
 	debugf("masked and read-only paths applied")
-	argv0, err := ip.prepareProcess(s.Process, consoleFile, true)
+	argv0, err := ip.prepareProcess(s.Process)
 	if err != nil {
 		return err
 	}
@@ -170,32 +175,37 @@ func (ip *initProcess) runExec(consoleFile *os.File) error {
 	if err != nil {
 		return err
 	}
-	argv0, err := ip.prepareProcess(p, consoleFile, false)
+	if err := setupStdio(p, consoleFile, false); err != nil {
+		return err
+	}
+	argv0, err := ip.prepareProcess(p)
 	if err != nil {
 		return err
 	}
 	return ip.finalize(caps, argv0)
 }
 
-// prepareProcess gives the process its pty (and, for the container's own
-// init, /dev/console), finds its program and checks its cwd. It returns the
-// program's path; every fd the process must not inherit is close-on-exec
-// from then on.
-func (ip *initProcess) prepareProcess(p *specs.Process, consoleFile *os.File, devConsole bool) (string, error) {
+// setupStdio gives the process its pty (and, for the container's own init,
+// /dev/console), or a session of its own without one.
+func setupStdio(p *specs.Process, consoleFile *os.File, devConsole bool) error {
 	if p.Terminal {
-		if err := setupConsole(consoleFile, p.ConsoleSize, devConsole); err != nil {
-			return "", err
-		}
-	} else {
-		if consoleFile != nil {
-			consoleFile.Close()
-		}
-		// A session of its own, as runc gives every container process:
-		// criu refuses a tree whose session leader is outside it.
-		if _, err := unix.Setsid(); err != nil {
-			return "", fmt.Errorf("setsid: %w", err)
-		}
+		return setupConsole(consoleFile, p.ConsoleSize, devConsole)
 	}
+	if consoleFile != nil {
+		consoleFile.Close()
+	}
+	// A session of its own, as runc gives every container process: criu
+	// refuses a tree whose session leader is outside it.
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	return nil
+}
+
+// prepareProcess finds the process's program and checks its cwd. It
+// returns the program's path; every fd the process must not inherit is
+// close-on-exec from then on.
+func (ip *initProcess) prepareProcess(p *specs.Process) (string, error) {
 	argv0, err := lookPath(p.Args[0], p.Env)
 	if err != nil {
 		return "", fmt.Errorf("process.args[0] %q: %w", p.Args[0], err)

@@ -263,3 +263,45 @@ func TestTerminalForegroundRun(t *testing.T) {
 		t.Errorf("run left state under the root: %v", entries)
 	}
 }
+
+// A read-only /dev with a terminal: /dev/console is bound before /dev is
+// made read-only, as runc does (runc's bats "runc run [ro /dev mount]").
+func TestTerminalReadonlyDev(t *testing.T) {
+	r := newRuntime(t)
+	b := terminalBundle(t)
+	for i := range b.spec.Mounts {
+		if b.spec.Mounts[i].Destination == "/dev" {
+			b.spec.Mounts[i].Options = append(b.spec.Mounts[i].Options, "ro")
+		}
+	}
+	b.save(t)
+	sock := filepath.Join(t.TempDir(), "console.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got := make(chan int, 1)
+	go func() {
+		fd, _, err := receiveMaster(l)
+		if err != nil {
+			fd = -1
+		}
+		got <- fd
+	}()
+	r.must("create", "--console-socket", sock, "--bundle", b.dir, "rodevtty")
+	defer r.sprout("delete", "--force", "rodevtty")
+	fd := <-got
+	if fd < 0 {
+		t.Fatal("no pty received")
+	}
+	master := pollable(t, fd, "pty-master")
+	r.must("start", "rodevtty")
+	write(t, master, "grep ' /dev ' /proc/self/mountinfo | cut -d' ' -f6 | cut -d, -f1; test -c /dev/console && echo console-$(tty | cut -c1-8); echo done-$((6*7))\n")
+	out := readUntil(t, master, "done-42")
+	if !hasLine(out, "ro") || !hasLine(out, "console-/dev/pts") {
+		t.Errorf("want /dev read-only and a console on the pty, got %q", out)
+	}
+	write(t, master, "exit 0\n")
+	r.waitStatus("rodevtty", specs.StateStopped)
+}
