@@ -138,9 +138,12 @@ func withExecStatus(action cli.ActionFunc) cli.ActionFunc {
 // on top of the container's own process.
 func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
 	if path := c.String("process"); path != "" {
-		data, err := spec.ReadConfigFile(path)
+		data, err := spec.ReadProcessFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("--process: %w", err)
+		}
+		if len(data) == 0 {
+			return nil, fmt.Errorf("--process %s: empty", path)
 		}
 		var p specs.Process
 		if err := json.Unmarshal(data, &p); err != nil {

@@ -424,8 +424,9 @@ func TestBadExecProcess(t *testing.T) {
 		{"env", process(writeProcess("env", func(p *specs.Process) { p.Env = append(p.Env, "NOEQUALS") })), `process.env[2] "NOEQUALS": invalid environment variable: missing '='`},
 		{"gid", []string{"-g", "4294967296", "badexec", "sh", "-c", "echo ran > /tmp/gid"}, "--additional-gids 4294967296: uids and gids must be in range 0-2147483647"},
 		{"user", []string{"-u", "4294967295", "badexec", "sh", "-c", "echo ran > /tmp/user"}, "process.user.uid: 4294967295 is out of range"},
-		// Last: an old sprout waits for a writer forever.
-		{"fifo", process(fifo), "--process: " + fifo + ": not a regular file (a FIFO)"},
+		// Last: an old sprout waits for a writer forever. A FIFO nobody
+		// writes to reads as empty.
+		{"fifo", process(fifo), "--process " + fifo + ": empty"},
 	}
 	for _, tc := range cases {
 		res := r.sprout(append([]string{"exec"}, tc.args...)...)
@@ -436,6 +437,24 @@ func TestBadExecProcess(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(b.dir, "rootfs/tmp", tc.name)); err == nil {
 			t.Errorf("%s: the process ran", tc.name)
 		}
+	}
+
+	// A pipe with a writer is read, as runc reads `exec -p <(...)`.
+	piped := writeProcess("piped", func(p *specs.Process) {})
+	data, err := os.ReadFile(piped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		// The open waits for sprout to open the other end.
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Write(data)
+			w.Close()
+		}
+	}()
+	r.must("exec", "-p", fifo, "badexec")
+	if _, err := os.Stat(filepath.Join(b.dir, "rootfs/tmp/piped")); err != nil {
+		t.Errorf("exec -p from a pipe did not run the process: %v", err)
 	}
 	r.must("delete", "--force", "badexec")
 }
