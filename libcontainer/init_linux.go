@@ -99,7 +99,9 @@ func (ip *initProcess) run() error {
 
 	if !ip.cfg.NoNewKeyring {
 		// A session keyring of its own keeps the host's keys out of reach.
-		if _, err := unix.KeyctlJoinSessionKeyring(ip.cfg.ID); err != nil && !errors.Is(err, unix.ENOSYS) {
+		// It is named as runc names it: the kernel refuses to make keyrings
+		// whose name starts with '.', and an ID may.
+		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + ip.cfg.ID); err != nil && !errors.Is(err, unix.ENOSYS) {
 			return fmt.Errorf("join session keyring: %w", err)
 		}
 	}
