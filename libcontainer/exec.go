@@ -99,6 +99,7 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		pp.abort()
 		return 0, err
 	}
+	w := watchExec(pp.pid)
 	cfg := initConfig{
 		ID: c.state.ID, Bundle: c.state.Bundle, Rootfs: c.state.Rootfs, Spec: &s,
 		PreserveFds: opts.PreserveFds, Console: opts.ConsoleSocket != nil, Exec: true,
@@ -110,7 +111,7 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	}
 	cfgW.Close()
 	// The init writes its error, or closes the socket by exec'ing.
-	if err := c.awaitExec(int(sync.Fd()), "exec in container"); err != nil {
+	if err := c.awaitExec(int(sync.Fd()), w, "exec in container"); err != nil {
 		pp.abort()
 		return 0, err
 	}
@@ -232,12 +233,34 @@ func validateExec(s *specs.Spec) error {
 // awaitExec reads what an init about to exec says until the socket closes:
 // the socket is close-on-exec, so EOF means the process has been exec'd,
 // text is the init's error, and a control message carries the seccomp
-// notify fd for the listener.
-func (c *Container) awaitExec(fd int, what string) error {
+// notify fd for the listener. w tells an init that died on the way from
+// one that exec'd.
+func (c *Container) awaitExec(fd int, w *execWatch, what string) error {
 	var msg []byte
 	buf := make([]byte, 4096)
 	oob := make([]byte, unix.CmsgSpace(4))
+	// death is how the init died on the way, once seen; what it wrote
+	// before dying is read to the end all the same, and is the better
+	// error.
+	var death string
+	lookForDeath := func() {
+		if how, dead := w.diedBeforeExec(); dead && death == "" {
+			death = how
+			w.kill()
+		}
+	}
 	for {
+		// The socket stays open while any thread of the init lives, so a
+		// dead main thread is looked for between reads; once the rest is
+		// killed, EOF follows.
+		n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 100)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err == nil && n == 0 {
+			lookForDeath()
+			continue
+		}
 		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, 0)
 		if errors.Is(err, unix.EINTR) {
 			continue
@@ -264,6 +287,10 @@ func (c *Container) awaitExec(fd int, what string) error {
 	}
 	if len(msg) > 0 {
 		return fmt.Errorf("%s %s: %s", what, c.state.ID, msg)
+	}
+	lookForDeath()
+	if death != "" {
+		return fmt.Errorf("%s %s: process %d died before or at exec: %s", what, c.state.ID, w.pid, death)
 	}
 	return nil
 }

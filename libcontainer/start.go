@@ -71,6 +71,7 @@ func (c *Container) release() error {
 	if err := unix.Connect(fd, addr); err != nil {
 		return fmt.Errorf("start container %s: reach its init: %w", c.state.ID, err)
 	}
+	w := watchExec(c.state.Pid)
 	// From here on the container counts as started (see Status).
 	if err := os.Remove(filepath.Join(c.dir, startSock)); err != nil {
 		return fmt.Errorf("start container %s: %w", c.state.ID, err)
@@ -78,7 +79,7 @@ func (c *Container) release() error {
 	if _, err := conn.Write([]byte("start")); err != nil {
 		return fmt.Errorf("start container %s: %w", c.state.ID, err)
 	}
-	return c.awaitExec(fd, "start container")
+	return c.awaitExec(fd, w, "start container")
 }
 
 // handOverNotifyFd passes the seccomp notify fd that the init sent with
