@@ -35,10 +35,16 @@ func Load(root, id string) (*Container, error) {
 	dir := filepath.Join(root, id)
 	s, err := readState(dir)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		// A directory without a state yet is being made, or was left by
+		// a killed create or delete: it is listed as creating and delete
+		// --force removes it.
+		if fi, serr := os.Stat(dir); serr != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("container %s: %w", id, ErrNotExist)
 		}
-		return nil, err
+		s = &State{ID: id}
 	}
 	return &Container{root: root, dir: dir, state: s}, nil
 }
@@ -112,6 +118,9 @@ func (c *Container) lock() (*lockedDir, error) {
 		return nil, err
 	}
 	s, err := readState(c.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		s, err = &State{ID: c.state.ID}, nil
+	}
 	if err != nil {
 		l.unlock()
 		return nil, err
@@ -156,9 +165,13 @@ func (c *Container) Status() Status {
 			return Paused
 		}
 	}
-	// Until start releases it, the init listens on its start socket.
+	// Until start releases it, the init listens on its start socket, which
+	// create names start.sock once the container is complete.
 	if _, err := os.Lstat(filepath.Join(c.dir, startSock)); err == nil {
 		return Created
+	}
+	if _, err := os.Lstat(filepath.Join(c.dir, pendingStartSock)); err == nil {
+		return Creating
 	}
 	return Running
 }
@@ -299,29 +312,21 @@ func (c *Container) Delete(force bool) error {
 	if force {
 		op = OpForceDelete
 	}
-	st, err := c.check(op)
-	if err != nil {
+	if _, err := c.check(op); err != nil {
 		return err
 	}
-	if st != Stopped {
-		if err := c.kill(); err != nil {
-			return err
-		}
+	// A stopped container without a PID namespace may have left processes.
+	if err := c.kill(); err != nil {
+		return err
 	}
 	return c.destroy()
 }
 
-// kill SIGKILLs the init and, through the cgroup, everything else of the
-// container, and waits until the init is gone.
+// kill SIGKILLs the container's processes and waits until the init is gone.
 func (c *Container) kill() error {
-	debugf("container %s: killing every process", c.state.ID)
-	if cg, err := c.cgroup(); err == nil && cg != nil {
-		_ = killCgroup(cg, unix.SIGKILL)
-	}
-	if c.initAlive() {
-		if err := c.signalInit(unix.SIGKILL); err != nil && c.initAlive() {
-			return err
-		}
+	debugf("container %s: killing every process of the container", c.state.ID)
+	if err := c.killProcesses(); err != nil {
+		return err
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for c.initAlive() {
@@ -333,21 +338,13 @@ func (c *Container) kill() error {
 	return nil
 }
 
-// destroy removes what is left of a stopped container: stray processes of
-// a container without its own pid namespace, its cgroups, its state; then it
-// runs the poststop hooks, whose failure is only a warning.
+// destroy removes what is left of a stopped container: the cgroups it
+// made, then its state; then it runs the poststop hooks, whose failure is
+// only a warning.
 func (c *Container) destroy() error {
-	cg, err := c.cgroup()
-	if err != nil {
-		return err
-	}
-	debugf("container %s: removing cgroups %v and state %s", c.state.ID, c.state.CgroupPaths, c.dir)
-	if cg != nil {
-		if err := destroyCgroup(cg); err != nil {
-			return fmt.Errorf("container %s: %w", c.state.ID, err)
-		}
-	}
-	if err := os.RemoveAll(c.dir); err != nil {
+	debugf("container %s: removing cgroups it made %v and state %s", c.state.ID, c.state.CgroupOwned, c.dir)
+	c.removeCgroups()
+	if err := removeStateDir(c.dir); err != nil {
 		return fmt.Errorf("remove state of container %s: %w", c.state.ID, err)
 	}
 	if c.state.Hooks != nil {
@@ -358,21 +355,4 @@ func (c *Container) destroy() error {
 		}
 	}
 	return nil
-}
-
-func destroyCgroup(cg cgroups.Manager) error {
-	var err error
-	for i := 0; i < 100; i++ {
-		pids, perr := cg.Procs()
-		if perr == nil && len(pids) > 0 {
-			_ = killCgroup(cg, unix.SIGKILL)
-			time.Sleep(time.Millisecond)
-			continue
-		}
-		if err = cg.Destroy(); err == nil {
-			return nil
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return fmt.Errorf("remove cgroup: %w", err)
 }

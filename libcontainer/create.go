@@ -138,6 +138,19 @@ func create(root string, opts CreateOptions, start func(*parent) error) (c *Cont
 		os.Remove(dir)
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
+	// The first state names the cgroup directories that are about to be
+	// made: a create killed from here on leaves what delete --force needs.
+	// A systemd scope is systemd's to make and remove.
+	var cg cgroups.Manager
+	c.state.CgroupOwned = []string{}
+	if !opts.SystemdCgroup {
+		if cg, err = cgroups.New(s.Linux.CgroupsPath, opts.ID); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+		}
+		c.state.CgroupPaths = cg.Paths()
+		c.state.CgroupOwned = missingDirs(c.state.CgroupPaths)
+	}
 	if err := writeConfig(dir, s); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("write config: %w", err)
@@ -146,12 +159,12 @@ func create(root string, opts CreateOptions, start func(*parent) error) (c *Cont
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("write state: %w", err)
 	}
-	p := &parent{c: c, opts: &opts, spec: s}
+	p := &parent{c: c, opts: &opts, spec: s, cg: cg}
 	made := c
 	defer func() {
 		if err != nil {
 			p.abort()
-			os.RemoveAll(dir)
+			removeStateDir(dir)
 			// The lifecycle goes on to the poststop hooks even when
 			// creation fails; they can only warn.
 			if s.Hooks != nil {
@@ -171,6 +184,11 @@ func create(root string, opts CreateOptions, start func(*parent) error) (c *Cont
 		if err := WritePidFile(opts.PidFile, c.state.Pid); err != nil {
 			return nil, err
 		}
+	}
+	// Complete: start may release it from now on (see Status). A restored
+	// container runs already and has no start socket.
+	if err := os.Rename(filepath.Join(dir, pendingStartSock), filepath.Join(dir, startSock)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("start socket: %w", err)
 	}
 	return c, nil
 }
@@ -215,9 +233,12 @@ func (p *parent) start() error {
 	if err != nil {
 		return err
 	}
+	p.cg = cg
 	if cg != nil {
-		p.cg = cg
 		p.c.state.CgroupPaths = cg.Paths()
+	} else {
+		// Rootless without a cgroup: nothing was made.
+		p.c.state.CgroupPaths, p.c.state.CgroupOwned = nil, []string{}
 	}
 	debugf("container %s: cgroups %v", p.c.state.ID, p.c.state.CgroupPaths)
 	debugf("container %s: namespaces %s", p.c.state.ID, describeNamespaces(s.Linux.Namespaces))
@@ -225,6 +246,9 @@ func (p *parent) start() error {
 		return fmt.Errorf("send bootstrap to init: %w", err)
 	}
 	if err := p.waitPid(); err != nil {
+		return err
+	}
+	if err := p.c.recordNamespaces(p.pid, s.Linux.Namespaces); err != nil {
 		return err
 	}
 	// The init's network namespace exists and it runs nothing of the
@@ -416,7 +440,7 @@ func (p *parent) abort() {
 		unix.Wait4(p.pid, &ws, 0, nil)
 	}
 	if p.cg != nil {
-		destroyCgroup(p.cg)
+		p.c.removeCgroups()
 	}
 }
 
@@ -432,7 +456,7 @@ func listenStart(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start socket: %w", err)
 	}
-	addr := &unix.SockaddrUnix{Name: fmt.Sprintf("/proc/self/fd/%d/%s", d.Fd(), startSock)}
+	addr := &unix.SockaddrUnix{Name: fmt.Sprintf("/proc/self/fd/%d/%s", d.Fd(), pendingStartSock)}
 	if err := unix.Bind(fd, addr); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("start socket in %s: %w", dir, err)

@@ -31,6 +31,8 @@ const (
 	stateFile  = "state.json"
 	configFile = "config.json"
 	startSock  = "start.sock"
+	// pendingStartSock is the start socket's name until create is done.
+	pendingStartSock = ".start.sock"
 )
 
 // ErrNotExist is returned for an ID that has no state under the root.
@@ -48,6 +50,12 @@ type State struct {
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
 	// SystemdUnit is the scope of a container made with --systemd-cgroup.
 	SystemdUnit string `json:"systemdUnit,omitempty"`
+	// CgroupOwned lists the cgroup directories that create made (recorded
+	// before it makes them), outermost first: delete removes only those.
+	CgroupOwned []string `json:"cgroupOwned,omitempty"`
+	// NamespaceInodes maps the /proc/<pid>/ns name of each namespace the
+	// container made to its inode.
+	NamespaceInodes map[string]uint64 `json:"namespaceInodes,omitempty"`
 	// Namespaces maps each namespace type of the container to the path that
 	// `exec` joins.
 	Namespaces map[string]string `json:"namespaces,omitempty"`
@@ -185,9 +193,10 @@ func lockDir(path string) (*lockedDir, error) {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	// A delete that held the lock before us may have removed the directory.
-	if _, err := os.Stat(filepath.Join(path, stateFile)); err != nil {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Nlink == 0 {
 		f.Close()
-		return nil, err
+		return nil, os.ErrNotExist
 	}
 	return &lockedDir{path: path, f: f}, nil
 }

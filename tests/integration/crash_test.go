@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -106,4 +108,144 @@ func threadsAlive(pid int) bool {
 		}
 	}
 	return false
+}
+
+// cgroupMounts lists the mount point of every cgroup hierarchy, v1 or v2.
+func cgroupMounts(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		for i, x := range f {
+			if x == "-" && i+1 < len(f) && (f[i+1] == "cgroup" || f[i+1] == "cgroup2") {
+				out = append(out, f[4])
+			}
+		}
+	}
+	return out
+}
+
+// sharedCgroup makes a cgroup called name in every hierarchy, as an engine
+// that gives cgroupsPath would, with a host process in it.
+func sharedCgroup(t *testing.T, name string) (dirs []string, hostPid int) {
+	t.Helper()
+	host := exec.Command("sleep", "1000")
+	if err := host.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		host.Process.Kill()
+		host.Wait()
+		// The killed process leaves its cgroups a moment after it is reaped.
+		for _, d := range dirs {
+			for j := 0; j < 100; j++ {
+				if err := os.Remove(d); err == nil || os.IsNotExist(err) {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	})
+	for _, m := range cgroupMounts(t) {
+		d := filepath.Join(m, name)
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, d)
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			if v, err := os.ReadFile(filepath.Join(m, f)); err == nil {
+				os.WriteFile(filepath.Join(d, f), v, 0o644)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(host.Process.Pid)), 0o644); err != nil {
+			t.Fatalf("join %s: %v", d, err)
+		}
+	}
+	return dirs, host.Process.Pid
+}
+
+// delete --force of a container in a cgroup it shares with a host process
+// kills only the container's processes and leaves the cgroup, which it did
+// not make.
+func TestDeleteForceSharedCgroup(t *testing.T) {
+	for _, pidns := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pidns=%v", pidns), func(t *testing.T) {
+			r := newRuntime(t)
+			name := fmt.Sprintf("sprout-shared-%d", time.Now().UnixNano())
+			dirs, hostPid := sharedCgroup(t, name)
+			b := newBundle(t, "sleep 1001 & echo $! > /tmp/child; exec sleep 1002")
+			if !pidns {
+				withoutPidNamespace(b)
+			}
+			b.spec.Linux.CgroupsPath = "/" + name
+			b.save(t)
+			r.must("run", "-d", "--bundle", b.dir, "shared")
+			waitFile(t, b.dir+"/rootfs/tmp/child")
+			init := r.mustState("shared").Pid
+			if !alive(strconv.Itoa(hostPid)) {
+				t.Fatalf("host process %d died before delete", hostPid)
+			}
+			res := r.sprout("delete", "--force", "shared")
+			if res.code != 0 {
+				t.Fatalf("delete --force: exit %d: %s", res.code, res.stderr)
+			}
+			if !alive(strconv.Itoa(hostPid)) {
+				t.Fatalf("delete --force killed host process %d that shares the cgroup", hostPid)
+			}
+			if alive(strconv.Itoa(init)) {
+				t.Fatalf("container init %d survived delete --force", init)
+			}
+			if _, err := r.state("shared"); err == nil {
+				t.Fatal("container still exists after delete --force")
+			}
+			for _, d := range dirs {
+				if _, err := os.Stat(d); err != nil {
+					t.Errorf("delete removed cgroup %s, which it did not make: %v", d, err)
+				}
+			}
+			if pidns {
+				return
+			}
+			data, _ := os.ReadFile(b.dir + "/rootfs/tmp/child")
+			child := strings.TrimSpace(string(data))
+			t.Cleanup(func() { killPid(child) })
+			if alive(child) {
+				t.Fatalf("delete --force left the container's process %s alive", child)
+			}
+		})
+	}
+}
+
+// A state directory that a killed create or delete left without state.json
+// is shown as creating, and delete --force removes it.
+func TestHalfMadeStateDir(t *testing.T) {
+	r := newRuntime(t)
+	if err := os.MkdirAll(filepath.Join(r.root, "half"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.state("half")
+	if err != nil || st.Status != "creating" {
+		t.Fatalf("state of a half-made container: %+v, %v", st, err)
+	}
+	if out := r.must("list", "-q"); !hasLine(out, "half") {
+		t.Fatalf("list does not show the half-made container: %q", out)
+	}
+	if res := r.sprout("delete", "half"); res.code == 0 {
+		t.Fatal("delete without --force removed a container that is creating")
+	}
+	r.must("delete", "--force", "half")
+	if _, err := os.Stat(filepath.Join(r.root, "half")); !os.IsNotExist(err) {
+		t.Fatalf("delete --force left %s: %v", filepath.Join(r.root, "half"), err)
+	}
+	b := newBundle(t, "true")
+	b.save(t)
+	r.must("create", "--bundle", b.dir, "half")
+	if st := r.mustState("half"); st.Status != specs.StateCreated {
+		t.Fatalf("new create: status %s", st.Status)
+	}
+	r.must("delete", "--force", "half")
 }
