@@ -14,9 +14,9 @@ MUSLSECCOMP := $(CURDIR)/.build/libseccomp-musl
 # urfave_cli_no_docs drops the markdown/man generators and their init cost.
 TAGS    := urfave_cli_no_docs netgo osusergo
 STATICCHECK := v0.8.2
-PKGS    := busybox-static libseccomp-dev pkg-config musl-tools gperf dpkg-dev runc crun uidmap
+PKGS    := busybox-static libseccomp-dev pkg-config musl-tools gperf dpkg-dev runc crun uidmap strace
 
-.PHONY: all sprout deps demo test unit fuzz fuzz-short integration vm vm-systemd conformance engines cri runc-bats bench lint clean checkpoint
+.PHONY: all sprout deps demo test unit fuzz fuzz-short integration fault faults soak vm vm-systemd conformance engines cri runc-bats bench lint clean checkpoint
 
 all: sprout
 
@@ -58,13 +58,27 @@ fuzz-short:
 integration: sprout
 	SPROUT_BIN=$(CURDIR)/sprout $(GO) test -count=1 -timeout 20m ./tests/integration/
 
+# The fault tier kills sprout at each step of its commands (tests/fault).
+# A private mount namespace keeps other mounts of the host out of the
+# soak's mount count.
+FAULTTEST = SPROUT_BIN=$(CURDIR)/sprout unshare -m --propagation private $(GO) test -count=1 -timeout 60m
+
+fault: sprout
+	$(FAULTTEST) ./tests/fault/
+
+faults: sprout
+	SPROUT_RANDOM_KILLS=300 $(FAULTTEST) -v -run TestRandomKill ./tests/fault/
+
+soak: sprout
+	SPROUT_SOAK_CYCLES=1000 $(FAULTTEST) -v -run TestSoak ./tests/fault/
+
 vm: sprout
 	@bash tests/vm/test-tier.sh $(CURDIR)/sprout
 
 vm-systemd: sprout
 	@bash tests/vm/test-tier.sh --systemd $(CURDIR)/sprout
 
-test: lint unit fuzz-short integration checkpoint vm vm-systemd conformance engines cri
+test: lint unit fuzz-short integration fault checkpoint vm vm-systemd conformance engines cri
 
 # criu built from source (tests/criu/build.sh): bookworm's 3.17 does not
 # work on kernels as new as this host's.

@@ -190,13 +190,14 @@ func isValue(m map[string]string, v string) bool {
 	return false
 }
 
-// waitEmptyAndDestroy waits for the killed processes to leave the cgroup
-// (with all, killing again what a fork let through) and removes it.
+// waitEmptyAndDestroy waits for the killed processes to die (with all,
+// killing again what a fork let through) and removes the cgroup. Zombies
+// are not waited for: their reaper may be slow, and they do not keep a
+// cgroup busy.
 func waitEmptyAndDestroy(cg cgroups.Manager, all bool) error {
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		pids, err := cg.Procs()
-		if err == nil && len(pids) > 0 && time.Now().Before(deadline) {
+		if liveProcs(cg) && time.Now().Before(deadline) {
 			if all {
 				_ = killCgroup(cg, unix.SIGKILL)
 			}
@@ -208,6 +209,19 @@ func waitEmptyAndDestroy(cg cgroups.Manager, all bool) error {
 		}
 		return nil
 	}
+}
+
+func liveProcs(cg cgroups.Manager) bool {
+	pids, err := cg.Procs()
+	if err != nil {
+		return false
+	}
+	for _, pid := range pids {
+		if _, zombie, err := processStartTime(pid); err == nil && !zombie {
+			return true
+		}
+	}
+	return false
 }
 
 // removeStateDir removes the state directory with state.json last, so that
