@@ -52,7 +52,9 @@ type State struct {
 	SystemdUnit string `json:"systemdUnit,omitempty"`
 	// CgroupOwned lists the cgroup directories that create made (recorded
 	// before it makes them), outermost first: delete removes only those.
-	CgroupOwned []string `json:"cgroupOwned,omitempty"`
+	// A state written before it existed has none (nil, not empty): then
+	// every directory of CgroupPaths counts as made, as it was then.
+	CgroupOwned []string `json:"cgroupOwned"`
 	// NamespaceInodes maps the /proc/<pid>/ns name of each namespace the
 	// container made to its inode.
 	NamespaceInodes map[string]uint64 `json:"namespaceInodes,omitempty"`

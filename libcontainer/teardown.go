@@ -28,7 +28,7 @@ import (
 // those delete removes.
 func missingDirs(paths map[string]string) []string {
 	seen := make(map[string]bool)
-	var out []string
+	out := []string{}
 	for _, dir := range paths {
 		for d := dir; !seen[d] && d != filepath.Dir(d); d = filepath.Dir(d) {
 			if _, err := os.Lstat(d); err == nil {
@@ -47,16 +47,27 @@ func missingDirs(paths map[string]string) []string {
 	return out
 }
 
+// owned returns the set of cgroup directories create made.
+func (c *Container) owned() map[string]bool {
+	owned := make(map[string]bool, len(c.state.CgroupOwned))
+	for _, d := range c.state.CgroupOwned {
+		owned[d] = true
+	}
+	if c.state.CgroupOwned == nil {
+		for _, d := range c.state.CgroupPaths {
+			owned[d] = true
+		}
+	}
+	return owned
+}
+
 // ownsCgroup tells whether create made every cgroup directory of the
 // container, so that whatever runs in them is the container's.
 func (c *Container) ownsCgroup() bool {
 	if len(c.state.CgroupPaths) == 0 {
 		return false
 	}
-	owned := make(map[string]bool, len(c.state.CgroupOwned))
-	for _, d := range c.state.CgroupOwned {
-		owned[d] = true
-	}
+	owned := c.owned()
 	for _, d := range c.state.CgroupPaths {
 		if !owned[d] {
 			return false
@@ -113,7 +124,9 @@ func (c *Container) killProcesses() error {
 	switch {
 	case ownPidNS || cg == nil:
 	case c.ownsCgroup():
-		_ = killCgroup(cg, unix.SIGKILL)
+		if liveProcs(cg) {
+			_ = killCgroup(cg, unix.SIGKILL)
+		}
 	default:
 		pids, _ := cg.Procs()
 		for _, pid := range pids {
@@ -140,14 +153,11 @@ func (c *Container) killProcesses() error {
 // One that other processes still use is left, with a warning: deleting the
 // container must not fail for what it does not own.
 func (c *Container) removeCgroups() {
-	if len(c.state.CgroupOwned) == 0 {
+	owned := c.owned()
+	if len(owned) == 0 {
 		return
 	}
 	leaves := make(map[string]string)
-	owned := make(map[string]bool, len(c.state.CgroupOwned))
-	for _, d := range c.state.CgroupOwned {
-		owned[d] = true
-	}
 	for k, d := range c.state.CgroupPaths {
 		if owned[d] {
 			leaves[k] = d
