@@ -261,10 +261,11 @@ func (c *Container) signalAll(sig syscall.Signal) error {
 	if cg == nil {
 		return c.signalInit(sig)
 	}
-	if sig == unix.SIGKILL || sig == unix.SIGSTOP {
+	// Freezing a cgroup that others share would stop them too.
+	if (sig == unix.SIGKILL || sig == unix.SIGSTOP) && c.ownsCgroup() {
 		return killCgroup(cg, sig)
 	}
-	pids, err := cg.Procs()
+	pids, err := c.procs(cg)
 	if err != nil {
 		return fmt.Errorf("list processes of container %s: %w", c.state.ID, err)
 	}

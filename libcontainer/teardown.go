@@ -114,6 +114,22 @@ func (c *Container) isContainers(pid int) bool {
 	return false
 }
 
+// procs lists the container's processes: all those of a cgroup create
+// made, and in a cgroup it shares those in the namespaces it made.
+func (c *Container) procs(cg cgroups.Manager) ([]int, error) {
+	pids, err := cg.Procs()
+	if err != nil || c.ownsCgroup() {
+		return pids, err
+	}
+	var out []int
+	for _, pid := range pids {
+		if c.isContainers(pid) {
+			out = append(out, pid)
+		}
+	}
+	return out, nil
+}
+
 // killProcesses SIGKILLs the container's processes and no other. With a
 // PID namespace of its own, the init's death kills the rest; otherwise a
 // cgroup that create made holds only the container's processes; in a
@@ -128,11 +144,9 @@ func (c *Container) killProcesses() error {
 			_ = killCgroup(cg, unix.SIGKILL)
 		}
 	default:
-		pids, _ := cg.Procs()
+		pids, _ := c.procs(cg)
 		for _, pid := range pids {
-			if c.isContainers(pid) {
-				_ = unix.Kill(pid, unix.SIGKILL)
-			}
+			_ = unix.Kill(pid, unix.SIGKILL)
 		}
 	}
 	if c.initAlive() {

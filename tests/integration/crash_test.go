@@ -249,3 +249,37 @@ func TestHalfMadeStateDir(t *testing.T) {
 	}
 	r.must("delete", "--force", "half")
 }
+
+// kill --all signals the container's processes only, not a host process
+// that shares the cgroup given by cgroupsPath.
+func TestKillAllSharedCgroup(t *testing.T) {
+	for _, pidns := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pidns=%v", pidns), func(t *testing.T) {
+			r := newRuntime(t)
+			name := fmt.Sprintf("sprout-shared-%d", time.Now().UnixNano())
+			_, hostPid := sharedCgroup(t, name)
+			b := newBundle(t, "sleep 1001 & echo $! > /tmp/child; exec sleep 1002")
+			if !pidns {
+				withoutPidNamespace(b)
+			}
+			b.spec.Linux.CgroupsPath = "/" + name
+			b.save(t)
+			r.must("run", "-d", "--bundle", b.dir, "shared")
+			waitFile(t, b.dir+"/rootfs/tmp/child")
+			data, _ := os.ReadFile(b.dir + "/rootfs/tmp/child")
+			child := strings.TrimSpace(string(data))
+			if !pidns {
+				t.Cleanup(func() { killPid(child) })
+			}
+			r.must("kill", "--all", "shared", "KILL")
+			r.waitStatus("shared", specs.StateStopped)
+			if !alive(strconv.Itoa(hostPid)) {
+				t.Fatalf("kill --all killed host process %d that shares the cgroup", hostPid)
+			}
+			if !pidns && alive(child) {
+				t.Fatalf("kill --all left the container's process %s alive", child)
+			}
+			r.must("delete", "shared")
+		})
+	}
+}
