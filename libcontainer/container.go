@@ -239,6 +239,10 @@ func (c *Container) Signal(sig syscall.Signal, all bool) error {
 // signalInit goes through a pidfd checked against the recorded start time,
 // so a recycled PID is never signalled.
 func (c *Container) signalInit(sig syscall.Signal) error {
+	// A container whose create has not recorded its init yet has none.
+	if c.state.Pid <= 0 {
+		return fmt.Errorf("container %s is not running", c.state.ID)
+	}
 	fd, err := unix.PidfdOpen(c.state.Pid, 0)
 	if err != nil {
 		return fmt.Errorf("signal container %s: %w", c.state.ID, err)

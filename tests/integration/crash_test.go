@@ -234,6 +234,9 @@ func TestHalfMadeStateDir(t *testing.T) {
 	if out := r.must("list", "-q"); !hasLine(out, "half") {
 		t.Fatalf("list does not show the half-made container: %q", out)
 	}
+	if res := r.sprout("kill", "half", "KILL"); res.code == 0 || !strings.Contains(res.stderr, "not running") {
+		t.Fatalf("kill of a container without an init: exit %d: %s", res.code, res.stderr)
+	}
 	if res := r.sprout("delete", "half"); res.code == 0 {
 		t.Fatal("delete without --force removed a container that is creating")
 	}
