@@ -249,7 +249,8 @@ func exists(p string) bool {
 	return err == nil
 }
 
-// cgroupMounts lists the mount point of every cgroup hierarchy.
+// cgroupMounts lists the mount point of every cgroup hierarchy under
+// /sys/fs/cgroup.
 func cgroupMounts(t *testing.T) []string {
 	data, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
@@ -259,7 +260,10 @@ func cgroupMounts(t *testing.T) []string {
 	for _, l := range strings.Split(string(data), "\n") {
 		f := strings.Fields(l)
 		for i, x := range f {
-			if x == "-" && i+1 < len(f) && (f[i+1] == "cgroup" || f[i+1] == "cgroup2") {
+			// Other mounts of a hierarchy (a checkpoint tool's, say) are
+			// the same cgroups seen twice.
+			if x == "-" && i+1 < len(f) && (f[i+1] == "cgroup" || f[i+1] == "cgroup2") &&
+				(f[4] == "/sys/fs/cgroup" || strings.HasPrefix(f[4], "/sys/fs/cgroup/")) {
 				out = append(out, f[4])
 			}
 		}

@@ -110,7 +110,8 @@ func threadsAlive(pid int) bool {
 	return false
 }
 
-// cgroupMounts lists the mount point of every cgroup hierarchy, v1 or v2.
+// cgroupMounts lists the mount point of every cgroup hierarchy, v1 or v2,
+// under /sys/fs/cgroup.
 func cgroupMounts(t *testing.T) []string {
 	t.Helper()
 	data, err := os.ReadFile("/proc/self/mountinfo")
@@ -121,7 +122,10 @@ func cgroupMounts(t *testing.T) []string {
 	for _, l := range strings.Split(string(data), "\n") {
 		f := strings.Fields(l)
 		for i, x := range f {
-			if x == "-" && i+1 < len(f) && (f[i+1] == "cgroup" || f[i+1] == "cgroup2") {
+			// Other mounts of a hierarchy (a checkpoint tool's, say) are
+			// the same cgroups seen twice.
+			if x == "-" && i+1 < len(f) && (f[i+1] == "cgroup" || f[i+1] == "cgroup2") &&
+				(f[4] == "/sys/fs/cgroup" || strings.HasPrefix(f[4], "/sys/fs/cgroup/")) {
 				out = append(out, f[4])
 			}
 		}
