@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -140,7 +141,7 @@ func (c *Container) killProcesses() error {
 	switch {
 	case ownPidNS || cg == nil:
 	case c.ownsCgroup():
-		if liveProcs(cg) {
+		if pids, err := cg.Procs(); err == nil && len(livePids(pids)) > 0 {
 			_ = killCgroup(cg, unix.SIGKILL)
 		}
 	default:
@@ -187,11 +188,45 @@ func (c *Container) removeCgroups() {
 	// Parents that create made for them go too, when nothing else uses them.
 	for i := len(c.state.CgroupOwned) - 1; i >= 0; i-- {
 		if d := c.state.CgroupOwned[i]; !isValue(leaves, d) && within(c.state.CgroupPaths, d) {
-			if err := unix.Rmdir(d); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ENOTEMPTY) {
+			if err := rmdirParent(d); err != nil && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ENOTEMPTY) {
 				warn("container %s: remove cgroup %s: %v", c.state.ID, d, err)
 			}
 		}
 	}
+}
+
+// rmdirParent removes a parent cgroup whose children are gone. A child
+// just removed keeps it busy until the kernel has taken the child's
+// controllers offline, asynchronously (v1 cpuset takes longest): that is
+// waited for, not a child or a process that another owner put there.
+func rmdirParent(d string) error {
+	delay := time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := unix.Rmdir(d)
+		if err == nil || errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if !errors.Is(err, unix.EBUSY) || attempt == 8 || inUse(d) {
+			return &os.PathError{Op: "rmdir", Path: d, Err: err}
+		}
+		time.Sleep(delay)
+		delay *= 2
+	}
+}
+
+// inUse tells whether the cgroup d has a sub-cgroup or a process.
+func inUse(d string) bool {
+	entries, err := os.ReadDir(d)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			return true
+		}
+	}
+	procs, err := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+	return err == nil && len(strings.TrimSpace(string(procs))) > 0
 }
 
 // within tells whether d is a parent of one of the container's cgroup
@@ -217,35 +252,74 @@ func isValue(m map[string]string, v string) bool {
 // waitEmptyAndDestroy waits for the killed processes to die (with all,
 // killing again what a fork let through) and removes the cgroup. Zombies
 // are not waited for: their reaper may be slow, and they do not keep a
-// cgroup busy.
+// cgroup busy. Only when the removal fails is every hierarchy searched:
+// the init's stage joins them one after the other, and a command killed
+// meanwhile can leave it in some only.
 func waitEmptyAndDestroy(cg cgroups.Manager, all bool) error {
 	deadline := time.Now().Add(2 * time.Second)
+	everywhere := false
 	for {
-		if liveProcs(cg) && time.Now().Before(deadline) {
+		var pids []int
+		if everywhere {
+			pids = livePids(cgroupPids(cg.Paths()))
+		} else if ps, err := cg.Procs(); err == nil {
+			pids = livePids(ps)
+		}
+		if len(pids) > 0 && time.Now().Before(deadline) {
 			if all {
-				_ = killCgroup(cg, unix.SIGKILL)
+				for _, pid := range pids {
+					_ = unix.Kill(pid, unix.SIGKILL)
+				}
 			}
 			time.Sleep(time.Millisecond)
 			continue
 		}
-		if err := cg.Destroy(); err != nil {
+		err := cg.Destroy()
+		if err == nil {
+			return nil
+		}
+		if everywhere || time.Now().After(deadline) {
 			return fmt.Errorf("remove cgroup: %w", err)
 		}
-		return nil
+		everywhere = true
 	}
 }
 
-func liveProcs(cg cgroups.Manager) bool {
-	pids, err := cg.Procs()
-	if err != nil {
-		return false
-	}
+// livePids leaves the zombies out of pids.
+func livePids(pids []int) []int {
+	var out []int
 	for _, pid := range pids {
 		if _, zombie, err := processStartTime(pid); err == nil && !zombie {
-			return true
+			out = append(out, pid)
 		}
 	}
-	return false
+	return out
+}
+
+// cgroupPids lists the processes in the cgroup directories of paths, in
+// every hierarchy, and below them.
+func cgroupPids(paths map[string]string) []int {
+	seen := make(map[int]bool)
+	var out []int
+	for _, dir := range paths {
+		_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return nil
+			}
+			data, err := os.ReadFile(filepath.Join(p, "cgroup.procs"))
+			if err != nil {
+				return nil
+			}
+			for _, f := range strings.Fields(string(data)) {
+				if pid, err := strconv.Atoi(f); err == nil && !seen[pid] {
+					seen[pid] = true
+					out = append(out, pid)
+				}
+			}
+			return nil
+		})
+	}
+	return out
 }
 
 // removeStateDir removes the state directory with state.json last, so that

@@ -200,9 +200,13 @@ func (r *rig) leaks() []string {
 		out = append(out, "state directory "+filepath.Join(r.root, r.id))
 	}
 	for _, m := range cgroupMounts(r.t) {
-		if d := filepath.Join(m, r.cgTop); exists(d) {
-			out = append(out, "cgroup "+d)
-		}
+		filepath.WalkDir(filepath.Join(m, r.cgTop), func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				procs, _ := os.ReadFile(filepath.Join(p, "cgroup.procs"))
+				out = append(out, fmt.Sprintf("cgroup %s (processes: %q)", p, strings.Fields(string(procs))))
+			}
+			return nil
+		})
 	}
 	for _, p := range r.processes() {
 		out = append(out, "process "+p)
@@ -279,10 +283,16 @@ func (r *rig) recover() []string {
 	if err := r.seen(); err != nil {
 		bad = append(bad, err.Error())
 	}
-	if res := r.sprout("delete", "--force", r.id); res.code != 0 {
+	res := r.sprout("--debug", "delete", "--force", r.id)
+	if res.code != 0 {
 		bad = append(bad, fmt.Sprintf("delete --force: exit %d: %s", res.code, res.out))
 	}
-	bad = append(bad, r.leaks()...)
+	if leaks := r.leaks(); len(leaks) > 0 {
+		bad = append(bad, leaks...)
+		if res.code == 0 && res.out != "" {
+			bad = append(bad, "delete --force said: "+res.out)
+		}
+	}
 	if len(bad) > 0 {
 		return bad
 	}
