@@ -248,11 +248,6 @@ func (r *rig) processes() []string {
 	return out
 }
 
-func exists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
 // cgroupMounts lists the mount point of every cgroup hierarchy under
 // /sys/fs/cgroup.
 func cgroupMounts(t *testing.T) []string {
