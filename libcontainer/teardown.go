@@ -65,6 +65,10 @@ func (c *Container) owned() map[string]bool {
 // ownsCgroup tells whether create made every cgroup directory of the
 // container, so that whatever runs in them is the container's.
 func (c *Container) ownsCgroup() bool {
+	// A systemd scope is made for the container alone.
+	if c.state.SystemdUnit != "" {
+		return true
+	}
 	if len(c.state.CgroupPaths) == 0 {
 		return false
 	}
@@ -168,6 +172,17 @@ func (c *Container) killProcesses() error {
 // One that other processes still use is left, with a warning: deleting the
 // container must not fail for what it does not own.
 func (c *Container) removeCgroups() {
+	// A systemd scope goes with its unit, as systemd's manager does it.
+	if c.state.SystemdUnit != "" {
+		if cg, err := c.cgroup(); err != nil {
+			warn("container %s: %v", c.state.ID, err)
+		} else if cg != nil {
+			if err := destroyCgroup(cg); err != nil {
+				warn("container %s: %v", c.state.ID, err)
+			}
+		}
+		return
+	}
 	owned := c.owned()
 	if len(owned) == 0 {
 		return
