@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +25,7 @@ func ownerOf(t *testing.T, path string) (uint32, uint32) {
 // (host 100000): inside it is root's, and what root writes there lands on
 // the host as 1000, not as 100000.
 func TestIDMappedBindMount(t *testing.T) {
+	requireIdmappableTmp(t)
 	r := newRuntime(t)
 	b := userNsBundle(t, "stat -c '%u:%g' /vol /vol/file; echo hi > /vol/new && stat -c '%u:%g' /vol/new")
 	vol := filepath.Join(b.dir, "vol")
@@ -54,6 +57,7 @@ func TestIDMappedBindMount(t *testing.T) {
 // ridmap idmaps every mount of an rbind, the submount too; idmap leaves
 // the submount as it is (runc's behaviour).
 func TestIDMappedRecursive(t *testing.T) {
+	requireIdmappableTmp(t)
 	r := newRuntime(t)
 	tree := t.TempDir()
 	os.Chmod(tree, 0o755)
@@ -94,6 +98,7 @@ func TestIDMappedRecursive(t *testing.T) {
 // idmap without mappings takes the container's own: a host file of uid 0
 // shows as the container's root, though its root is host 100000.
 func TestIDMapOptionUsesContainerMappings(t *testing.T) {
+	requireIdmappableTmp(t)
 	r := newRuntime(t)
 	b := userNsBundle(t, "stat -c '%u:%g' /vol/f")
 	vol := t.TempDir()
@@ -154,5 +159,28 @@ func TestIDMapBadInput(t *testing.T) {
 	b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/mnt", Type: "bind", Source: "/tmp", Options: []string{"bind", "idmap"}})
 	if res := r.run(b, "idmapnons"); res.code == 0 || !strings.Contains(res.stderr, "user namespace") {
 		t.Errorf("idmap without mappings nor user namespace: code %d stderr %s", res.code, res.stderr)
+	}
+}
+
+// requireIdmappableTmp skips where the test's temporary directories are a
+// tmpfs that cannot be idmapped: tmpfs gained idmapped mounts in Linux 6.3,
+// and the VM tier runs Debian's 6.1 with /tmp on a tmpfs.
+func requireIdmappableTmp(t *testing.T) {
+	t.Helper()
+	var st unix.Statfs_t
+	if err := unix.Statfs(os.TempDir(), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Type != unix.TMPFS_MAGIC {
+		return
+	}
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		t.Fatal(err)
+	}
+	var major, minor int
+	fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor)
+	if major < 6 || major == 6 && minor < 3 {
+		t.Skipf("%s is a tmpfs, which kernel %d.%d cannot idmap (6.3 can)", os.TempDir(), major, minor)
 	}
 }
