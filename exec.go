@@ -76,10 +76,7 @@ var execCommand = &cli.Command{
 			defer f.Close()
 			opts.ConsoleSocket = f
 		} else if p.Terminal {
-			if detach {
-				return errors.New("--detach with a terminal needs --console-socket")
-			}
-			local, remote, err := socketPair()
+			local, remote, err := foregroundConsole(detach, "a terminal")
 			if err != nil {
 				return err
 			}

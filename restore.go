@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"os/signal"
 
@@ -44,10 +43,7 @@ var restoreCommand = &cli.Command{
 		if s, err := spec.Load(create.Bundle); err == nil {
 			create.Spec = s
 			if create.ConsoleSocket == nil && s.Process != nil && s.Process.Terminal && !o.ShellJob {
-				if detach {
-					return errors.New("--detach with process.terminal needs --console-socket")
-				}
-				local, remote, err := socketPair()
+				local, remote, err := foregroundConsole(detach, "process.terminal")
 				if err != nil {
 					return err
 				}
@@ -86,17 +82,6 @@ var restoreCommand = &cli.Command{
 			}
 			defer tty.restore()
 		}
-		status := waitForeground(ct.State().Pid, sigs, tty)
-		if tty != nil {
-			tty.wait()
-			tty.restore()
-		}
-		if err := ct.Delete(false); err != nil {
-			return err
-		}
-		if status != 0 {
-			return cli.Exit("", status)
-		}
-		return nil
+		return finishForeground(ct, sigs, tty, false)
 	},
 }

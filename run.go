@@ -46,10 +46,7 @@ var runCommand = &cli.Command{
 		if s, err := spec.Load(opts.Bundle); err == nil {
 			opts.Spec = s
 			if opts.ConsoleSocket == nil && s.Process != nil && s.Process.Terminal {
-				if detach {
-					return errors.New("--detach with process.terminal needs --console-socket")
-				}
-				local, remote, err := socketPair()
+				local, remote, err := foregroundConsole(detach, "process.terminal")
 				if err != nil {
 					return err
 				}
@@ -88,21 +85,38 @@ var runCommand = &cli.Command{
 		if detach {
 			return nil
 		}
-		status := waitForeground(ct.State().Pid, sigs, tty)
-		if tty != nil {
-			tty.wait()
-			tty.restore()
-		}
-		if !c.Bool("keep") {
-			if err := ct.Delete(false); err != nil {
-				return err
-			}
-		}
-		if status != 0 {
-			return cli.Exit("", status)
-		}
-		return nil
+		return finishForeground(ct, sigs, tty, c.Bool("keep"))
 	},
+}
+
+// foregroundConsole makes the pair a foreground container's terminal goes
+// through when no --console-socket is given: the local end for the tty
+// proxy, the remote one for the container. what names the setting that
+// asked for the terminal, for the refusal of --detach.
+func foregroundConsole(detach bool, what string) (local, remote *os.File, err error) {
+	if detach {
+		return nil, nil, fmt.Errorf("--detach with %s needs --console-socket", what)
+	}
+	return socketPair()
+}
+
+// finishForeground waits for the container's init, forwarding signals,
+// removes the container unless keep, and passes its exit status on.
+func finishForeground(ct *libcontainer.Container, sigs chan os.Signal, tty *ttyProxy, keep bool) error {
+	status := waitForeground(ct.State().Pid, sigs, tty)
+	if tty != nil {
+		tty.wait()
+		tty.restore()
+	}
+	if !keep {
+		if err := ct.Delete(false); err != nil {
+			return err
+		}
+	}
+	if status != 0 {
+		return cli.Exit("", status)
+	}
+	return nil
 }
 
 // waitForeground forwards signals to pid, a child of ours, until it exits
