@@ -8,17 +8,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-)
 
-// Record types understood by nsexec.c.
-const (
-	recEnd         = 0
-	recCloneFlags  = 1
-	recNsPath      = 2
-	recTimeOffsets = 3
-	recCgroupTasks = 4
-	recCgroupDir   = 5
-	recUsernsPath  = 6
+	"github.com/sprout-runtime/sprout/libcontainer/nsexec"
 )
 
 var cloneFlags = map[specs.LinuxNamespaceType]uint32{
@@ -56,7 +47,7 @@ func (b *bootstrap) add(typ uint32, data []byte) {
 	b.buf = append(b.buf, data...)
 }
 
-// buildBootstrap encodes what nsexec.c needs: the cgroups to join, the
+// buildBootstrap encodes the SYNC_BOOTSTRAP payload: what nsexec.c needs: the cgroups to join, the
 // namespaces to join (the user namespace first), the ones to create, and the
 // time namespace offsets.
 func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.LinuxTimeOffset, cgroupPaths map[string]string) []byte {
@@ -75,9 +66,9 @@ func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.
 		}
 		seen[dir] = true
 		if k == "" {
-			b.add(recCgroupDir, append([]byte(dir), 0))
+			b.add(nsexec.RecCgroupDir, append([]byte(dir), 0))
 		} else {
-			b.add(recCgroupTasks, append([]byte(dir+"/tasks"), 0))
+			b.add(nsexec.RecCgroupTasks, append([]byte(dir+"/tasks"), 0))
 		}
 	}
 	joins := append([]specs.LinuxNamespace(nil), namespaces...)
@@ -89,9 +80,9 @@ func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.
 			flags |= cloneFlags[ns.Type]
 			continue
 		}
-		rec := uint32(recNsPath)
+		rec := uint32(nsexec.RecNsPath)
 		if ns.Type == specs.UserNamespace {
-			rec = recUsernsPath
+			rec = nsexec.RecUsernsPath
 		}
 		// The type goes along so that setns refuses a path to a namespace
 		// of another type.
@@ -100,7 +91,7 @@ func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.
 	}
 	var f [4]byte
 	binary.NativeEndian.PutUint32(f[:], flags)
-	b.add(recCloneFlags, f[:])
+	b.add(nsexec.RecCloneFlags, f[:])
 	if len(offsets) > 0 {
 		var sb strings.Builder
 		for _, clock := range []string{"monotonic", "boottime"} {
@@ -108,8 +99,8 @@ func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.
 				fmt.Fprintf(&sb, "%s %d %d\n", clock, o.Secs, o.Nanosecs)
 			}
 		}
-		b.add(recTimeOffsets, []byte(sb.String()))
+		b.add(nsexec.RecTimeOffsets, []byte(sb.String()))
 	}
-	b.add(recEnd, nil)
+	b.add(nsexec.RecEnd, nil)
 	return b.buf
 }

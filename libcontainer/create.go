@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -70,13 +70,6 @@ type initConfig struct {
 	BindSources []int `json:"bindSources,omitempty"`
 	// Debug makes the init send its steps to the parent's log.
 	Debug bool `json:"debug,omitempty"`
-}
-
-type syncMsg struct {
-	Type  string `json:"type"`
-	Error string `json:"error,omitempty"`
-	// Msg is the text of a "log" message: a debug line of the init.
-	Msg string `json:"msg,omitempty"`
 }
 
 // Create sets a container up from the bundle and leaves its init waiting
@@ -242,8 +235,8 @@ func (p *parent) start() error {
 	}
 	debugf("container %s: cgroups %v", p.c.state.ID, p.c.state.CgroupPaths)
 	debugf("container %s: namespaces %s", p.c.state.ID, describeNamespaces(s.Linux.Namespaces))
-	if _, err := p.sync.Write(buildBootstrap(s.Linux.Namespaces, s.Linux.TimeOffsets, p.c.state.CgroupPaths)); err != nil {
-		return fmt.Errorf("send bootstrap to init: %w", err)
+	if err := sendSync(p.sync, syncBootstrap, buildBootstrap(s.Linux.Namespaces, s.Linux.TimeOffsets, p.c.state.CgroupPaths)); err != nil {
+		return fmt.Errorf("container init: %w", err)
 	}
 	if err := p.waitPid(); err != nil {
 		return err
@@ -318,110 +311,148 @@ func orStd(f, std *os.File) *os.File {
 // waitPid serves the pre-Go stage of the init until it reports the PID of
 // the container's init, then reaps that stage.
 func (p *parent) waitPid() error {
-	buf := make([]byte, 4096)
 	for {
-		n, err := p.sync.Read(buf)
-		if err != nil || n == 0 {
+		m, err := recvSync(int(p.sync.Fd()))
+		if err != nil {
 			p.stage.Wait()
-			return fmt.Errorf("container init exited while entering its namespaces")
+			if errors.Is(err, io.EOF) {
+				return errors.New("container init exited while entering its namespaces")
+			}
+			return fmt.Errorf("container init: %w", err)
 		}
-		msg := string(buf[:n])
-		switch {
-		case msg == "usermap":
+		closeFds(m.fds)
+		switch m.typ {
+		case syncUsermap:
 			if err := p.writeIDMaps(p.stage.Process.Pid); err != nil {
 				return err
 			}
-			if _, err := p.sync.Write([]byte("ack")); err != nil {
-				return err
+			if err := sendSync(p.sync, syncAck, nil); err != nil {
+				return fmt.Errorf("container init: %w", err)
 			}
-		case strings.HasPrefix(msg, "pid "):
-			pid, err := strconv.Atoi(msg[4:])
-			if err != nil {
-				return fmt.Errorf("bad pid from init: %q", msg)
+		case syncPid:
+			if len(m.data) != 4 {
+				return fmt.Errorf("container init: pid message of %d bytes", len(m.data))
 			}
-			p.pid = pid
-			// Recording the PID now lets abort kill the init if the
-			// stage below fails to exit cleanly.
-			if err := p.stage.Wait(); err != nil {
-				return fmt.Errorf("container init stage: %w", err)
-			}
-			start, _, err := processStartTime(pid)
-			if err != nil {
-				return fmt.Errorf("container init %d: %w", pid, err)
-			}
-			p.c.state.Pid, p.c.state.PidStart = pid, start
-			debugf("container %s: init is pid %d, in its namespaces", p.c.state.ID, pid)
-			// Written from here through the host's procfs: the init is
-			// waiting for its config and has run nothing of the bundle's.
-			if adj := p.spec.Process.OOMScoreAdj; adj != nil {
-				if err := writeProc(fmt.Sprintf("/proc/%d/oom_score_adj", pid), strconv.Itoa(*adj)); err != nil {
-					return fmt.Errorf("process.oomScoreAdj: %w", err)
-				}
-			}
-			return nil
-		case strings.HasPrefix(msg, "error "):
+			return p.gotPid(int(binary.NativeEndian.Uint32(m.data)))
+		case syncError:
+			// From the stage, or from the init before its Go part
+			// started.
 			p.stage.Wait()
-			return errors.New(msg[6:])
-		case strings.HasPrefix(msg, "{"):
-			// The init itself failed before its Go part started.
-			var m syncMsg
-			if json.Unmarshal(buf[:n], &m) == nil && m.Type == "error" {
-				return errors.New(m.Error)
-			}
-			return fmt.Errorf("unexpected message from init: %q", msg)
+			return errors.New(string(m.data))
 		default:
-			return fmt.Errorf("unexpected message from init: %q", msg)
+			return fmt.Errorf("container init: unexpected %s", m.typ)
 		}
 	}
+}
+
+// gotPid records the init's PID, reaps the stage that cloned it, and
+// applies what is written from the host before the init runs anything of
+// the bundle's.
+func (p *parent) gotPid(pid int) error {
+	// Recording the PID now lets abort kill the init if the stage fails
+	// to exit cleanly.
+	p.pid = pid
+	if err := p.stage.Wait(); err != nil {
+		return fmt.Errorf("container init stage: %w", err)
+	}
+	start, _, err := processStartTime(pid)
+	if err != nil {
+		return fmt.Errorf("container init %d: %w", pid, err)
+	}
+	p.c.state.Pid, p.c.state.PidStart = pid, start
+	debugf("container %s: init is pid %d, in its namespaces", p.c.state.ID, pid)
+	// Written from here through the host's procfs: the init is waiting
+	// for its config and has run nothing of the bundle's.
+	if adj := p.spec.Process.OOMScoreAdj; adj != nil {
+		if err := writeProc(fmt.Sprintf("/proc/%d/oom_score_adj", pid), strconv.Itoa(*adj)); err != nil {
+			return fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
+	return nil
 }
 
 // waitReady serves the Go part of the init until it is set up and waiting
 // for Start.
 func (p *parent) waitReady(hooks bool) error {
-	dec := json.NewDecoder(p.sync)
 	for {
-		var m syncMsg
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return errors.New("container init exited during set-up")
-			}
+		m, err := recvSync(int(p.sync.Fd()))
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("container init exited during set-up%s", p.reapInit())
+		}
+		if err != nil {
 			return fmt.Errorf("read from init: %w", err)
 		}
-		switch m.Type {
-		case "hooks":
+		closeFds(m.fds)
+		switch m.typ {
+		case syncHooks:
 			if !hooks {
 				return errors.New("init asked for hooks that are not configured")
 			}
-			// The runtime environment exists by now: runtime.md says these
-			// hooks see "created".
-			st := p.c.OCIState()
-			st.Status = specs.StateCreated
-			st.Pid = p.pid
-			reply := syncMsg{Type: "ack"}
-			//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it
-			if err := runHooksStrict(p.spec.Hooks.Prestart, "prestart", st); err != nil {
-				reply = syncMsg{Type: "error", Error: err.Error()}
-			} else if err := runHooksStrict(p.spec.Hooks.CreateRuntime, "createRuntime", st); err != nil {
-				reply = syncMsg{Type: "error", Error: err.Error()}
-			}
-			if err := json.NewEncoder(p.sync).Encode(reply); err != nil {
+			if err := p.runParentHooks(); err != nil {
+				if serr := sendSync(p.sync, syncError, []byte(err.Error())); serr != nil {
+					return fmt.Errorf("%w (telling the init: %v)", err, serr)
+				}
 				return err
 			}
-			if reply.Type == "error" {
-				return errors.New(reply.Error)
+			if err := sendSync(p.sync, syncAck, nil); err != nil {
+				return fmt.Errorf("container init: %w", err)
 			}
-		case "log":
-			debugf("container %s: init: %s", p.c.state.ID, m.Msg)
-		case "ready":
+		case syncLog:
+			debugf("container %s: init: %s", p.c.state.ID, m.data)
+		case syncReady:
 			debugf("container %s: init set up, waiting for start", p.c.state.ID)
 			p.sync.Close()
 			return nil
-		case "error":
-			return errors.New(m.Error)
+		case syncError:
+			return errors.New(string(m.data))
 		default:
-			return fmt.Errorf("unexpected message from init: %q", m.Type)
+			return fmt.Errorf("container init: unexpected %s", m.typ)
 		}
 	}
+}
+
+// runParentHooks runs the hooks that run in the runtime's namespaces while
+// the init waits.
+func (p *parent) runParentHooks() error {
+	// The runtime environment exists by now: runtime.md says these hooks
+	// see "created".
+	st := p.c.OCIState()
+	st.Status = specs.StateCreated
+	st.Pid = p.pid
+	//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it
+	if err := runHooksStrict(p.spec.Hooks.Prestart, "prestart", st); err != nil {
+		return err
+	}
+	return runHooksStrict(p.spec.Hooks.CreateRuntime, "createRuntime", st)
+}
+
+// reapInit tells how an init that closed its sync socket during set-up
+// ended, reaping it (it is this process's child): ": exit status 1" and the
+// like, or nothing if that cannot be known.
+func (p *parent) reapInit() string {
+	if p.pid <= 0 {
+		return ""
+	}
+	var ws unix.WaitStatus
+	for {
+		wpid, err := unix.Wait4(p.pid, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || wpid != p.pid {
+			return ""
+		}
+		break
+	}
+	// Reaped: the PID may be reused, and abort must not kill it.
+	p.pid = 0
+	switch {
+	case ws.Signaled():
+		return fmt.Sprintf(": killed by signal %d (%s)", ws.Signal(), unix.SignalName(ws.Signal()))
+	case ws.Exited():
+		return fmt.Sprintf(": exit status %d", ws.ExitStatus())
+	}
+	return ""
 }
 
 // abort undoes a failed create or exec: the init and its stage die, and
@@ -452,7 +483,7 @@ func listenStart(dir string) (*os.File, error) {
 		return nil, err
 	}
 	defer d.Close()
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("start socket: %w", err)
 	}

@@ -1,9 +1,9 @@
 package libcontainer
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -91,9 +91,9 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		pp.abort()
 		return 0, err
 	}
-	if _, err := sync.Write(buildBootstrap(namespaces, nil, cgPaths)); err != nil {
+	if err := sendSync(sync, syncBootstrap, buildBootstrap(namespaces, nil, cgPaths)); err != nil {
 		pp.abort()
-		return 0, fmt.Errorf("send bootstrap to exec init: %w", err)
+		return 0, fmt.Errorf("exec init: %w", err)
 	}
 	if err := pp.waitPid(); err != nil {
 		pp.abort()
@@ -231,14 +231,12 @@ func validateExec(s *specs.Spec) error {
 }
 
 // awaitExec reads what an init about to exec says until the socket closes:
-// the socket is close-on-exec, so EOF means the process has been exec'd,
-// text is the init's error, and a control message carries the seccomp
-// notify fd for the listener. w tells an init that died on the way from
-// one that exec'd.
+// the socket is close-on-exec, so EOF means the process has been exec'd.
+// Before that come debug lines, the seccomp notify fd for the listener, or
+// the init's error. w tells an init that died on the way from one that
+// exec'd.
 func (c *Container) awaitExec(fd int, w *execWatch, what string) error {
-	var msg []byte
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
+	var initErr string
 	// death is how the init died on the way, once seen; what it wrote
 	// before dying is read to the end all the same, and is the better
 	// error.
@@ -261,32 +259,30 @@ func (c *Container) awaitExec(fd int, w *execWatch, what string) error {
 			lookForDeath()
 			continue
 		}
-		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, 0)
-		if errors.Is(err, unix.EINTR) {
-			continue
+		m, err := recvSync(fd)
+		if errors.Is(err, io.EOF) {
+			break
 		}
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", what, c.state.ID, err)
 		}
-		if oobn > 0 {
-			if err := c.handOverNotifyFd(oob[:oobn]); err != nil {
+		switch m.typ {
+		case syncLog:
+			debugf("container %s: init: %s", c.state.ID, m.data)
+		case syncSeccompFd:
+			if err := c.handOverNotifyFd(m.fds); err != nil {
 				return err
 			}
-			// The marker that carried the fd may follow log records.
-			msg = append(msg, bytes.TrimSuffix(buf[:n], []byte(notifyFdMarker))...)
 			continue
+		case syncError:
+			initErr = string(m.data)
+		default:
+			initErr = fmt.Sprintf("unexpected %s from the init", m.typ)
 		}
-		if n == 0 {
-			break
-		}
-		msg = append(msg, buf[:n]...)
+		closeFds(m.fds)
 	}
-	logs, msg := splitLogRecords(msg)
-	for _, l := range logs {
-		debugf("container %s: init: %s", c.state.ID, l)
-	}
-	if len(msg) > 0 {
-		return fmt.Errorf("%s %s: %s", what, c.state.ID, msg)
+	if initErr != "" {
+		return fmt.Errorf("%s %s: %s", what, c.state.ID, initErr)
 	}
 	lookForDeath()
 	if death != "" {

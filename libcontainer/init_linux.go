@@ -39,9 +39,9 @@ func Init() {
 	// the one who ran start is.
 	switch {
 	case ip.conn != nil:
-		fmt.Fprint(ip.conn, err.Error())
+		sendSync(ip.conn, syncError, []byte(err.Error()))
 	case ip.sync != nil:
-		json.NewEncoder(ip.sync).Encode(syncMsg{Type: "error", Error: err.Error()})
+		sendSync(ip.sync, syncError, []byte(err.Error()))
 	}
 	os.Exit(1)
 }
@@ -111,7 +111,7 @@ func (ip *initProcess) run() error {
 	}
 	debugf("rootfs %s prepared", ip.cfg.Rootfs)
 	if ip.cfg.ParentHooks {
-		if err := ip.askParent("hooks"); err != nil {
+		if err := ip.askParent(syncHooks); err != nil {
 			return err
 		}
 	}
@@ -153,7 +153,7 @@ func (ip *initProcess) run() error {
 		return err
 	}
 
-	if err := json.NewEncoder(ip.sync).Encode(syncMsg{Type: "ready"}); err != nil {
+	if err := sendSync(ip.sync, syncReady, nil); err != nil {
 		return err
 	}
 	ip.sync.Close()
@@ -229,28 +229,23 @@ func (ip *initProcess) state(status specs.ContainerState) specs.State {
 }
 
 // sendLog passes a debug line of the init to whoever waits on it: the
-// parent during set-up (a "log" message), afterwards the starter or exec,
-// which read text until execve (a record framed by logMark).
+// parent during set-up, afterwards the starter or exec.
 func (ip *initProcess) sendLog(msg string) {
 	switch {
 	case ip.sync != nil:
-		json.NewEncoder(ip.sync).Encode(syncMsg{Type: "log", Msg: msg})
+		sendSync(ip.sync, syncLog, []byte(msg))
 	case ip.conn != nil:
-		fmt.Fprintf(ip.conn, "%c%s%c", logMark, msg, logMark)
+		sendSync(ip.conn, syncLog, []byte(msg))
 	}
 }
 
 // askParent stops the init until the parent has done its part of a step.
-func (ip *initProcess) askParent(what string) error {
-	if err := json.NewEncoder(ip.sync).Encode(syncMsg{Type: what}); err != nil {
+func (ip *initProcess) askParent(what syncType) error {
+	if err := sendSync(ip.sync, what, nil); err != nil {
 		return err
 	}
-	var reply syncMsg
-	if err := json.NewDecoder(ip.sync).Decode(&reply); err != nil {
+	if _, err := expectSync(int(ip.sync.Fd()), syncAck); err != nil {
 		return fmt.Errorf("wait for parent (%s): %w", what, err)
-	}
-	if reply.Type != "ack" {
-		return errors.New(reply.Error)
 	}
 	return nil
 }
@@ -267,11 +262,9 @@ func waitStart(listener *os.File) (*os.File, error) {
 		}
 		listener.Close()
 		conn := os.NewFile(uintptr(nfd), "start-conn")
-		buf := make([]byte, 16)
-		n, _ := conn.Read(buf)
-		if string(buf[:n]) != "start" {
+		if _, err := expectSync(nfd, syncStart); err != nil {
 			conn.Close()
-			return nil, errors.New("start socket: unexpected request")
+			return nil, fmt.Errorf("start socket: %w", err)
 		}
 		return conn, nil
 	}
@@ -307,7 +300,7 @@ func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
 		// Handed over at once: a profile may notify on a syscall the init
 		// makes before execve, and only the listener can answer it.
 		defer unix.Close(fd)
-		if err := unix.Sendmsg(int(ip.conn.Fd()), []byte(notifyFdMarker), unix.UnixRights(fd), nil, 0); err != nil {
+		if err := sendSync(ip.conn, syncSeccompFd, nil, fd); err != nil {
 			return fmt.Errorf("linux.seccomp.listenerPath: hand over notify fd: %w", err)
 		}
 		return nil

@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 
@@ -40,32 +39,4 @@ func describeNamespaces(ns []specs.LinuxNamespace) string {
 		}
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
-}
-
-// After start connects (or, for exec, from the beginning) the init's
-// words to its waiter are plain text until execve closes the socket: an
-// error, or debug records each framed by logMark, which no error holds.
-const logMark = '\x00'
-
-// notifyFdMarker is the data that carries the seccomp notify fd: a stream
-// socket delivers no fd without a byte.
-const notifyFdMarker = "seccomp"
-
-// splitLogRecords takes the init's debug records out of what it wrote
-// before execve; the rest is its error, if any.
-func splitLogRecords(data []byte) (logs []string, rest []byte) {
-	for {
-		i := bytes.IndexByte(data, logMark)
-		if i < 0 {
-			return logs, append(rest, data...)
-		}
-		rest = append(rest, data[:i]...)
-		j := bytes.IndexByte(data[i+1:], logMark)
-		if j < 0 {
-			// A record cut short by the init's death.
-			return append(logs, string(data[i+1:])), rest
-		}
-		logs = append(logs, string(data[i+1:i+1+j]))
-		data = data[i+2+j:]
-	}
 }

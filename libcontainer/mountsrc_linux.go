@@ -18,9 +18,6 @@ import (
 	"github.com/sprout-runtime/sprout/spec"
 )
 
-// maxFdsPerMsg is the kernel's limit of fds in one SCM_RIGHTS message.
-const maxFdsPerMsg = 253
-
 // bindSourceIndexes lists the mounts whose source the runtime opens. A
 // runtime that is not root can reach no more than its container can, and
 // could not join the container's mount namespace. Idmapped mounts are
@@ -114,7 +111,7 @@ func openInMountNs(pid int, s *specs.Spec, bundle string, idx []int, nsFds map[i
 	return files, nil
 }
 
-// sendFds hands files over a unix socket, in as many messages as the
+// sendFds hands files to the init as SYNC_FDS messages, in as many as the
 // kernel's per-message limit needs.
 func sendFds(sock *os.File, files []*os.File) error {
 	for len(files) > 0 {
@@ -123,7 +120,7 @@ func sendFds(sock *os.File, files []*os.File) error {
 		for i, f := range files[:n] {
 			fds[i] = int(f.Fd())
 		}
-		if err := unix.Sendmsg(int(sock.Fd()), []byte("fds"), unix.UnixRights(fds...), nil, 0); err != nil {
+		if err := sendSync(sock, syncFds, nil, fds...); err != nil {
 			return err
 		}
 		files = files[n:]
@@ -136,31 +133,16 @@ func sendFds(sock *os.File, files []*os.File) error {
 func receiveFds(sock *os.File, n int) ([]*os.File, error) {
 	var files []*os.File
 	for len(files) < n {
-		oob := make([]byte, unix.CmsgSpace(4*maxFdsPerMsg))
-		_, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), make([]byte, 16), oob, unix.MSG_CMSG_CLOEXEC)
+		m, err := expectSync(int(sock.Fd()), syncFds)
+		if err == nil && len(m.fds) == 0 {
+			err = fmt.Errorf("expected %d fds, got %d", n, len(files))
+		}
 		if err != nil {
 			closeAll(files)
 			return nil, err
 		}
-		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-		if err != nil {
-			closeAll(files)
-			return nil, err
-		}
-		got := 0
-		for _, m := range msgs {
-			fds, err := unix.ParseUnixRights(&m)
-			if err != nil {
-				continue
-			}
-			for _, fd := range fds {
-				files = append(files, os.NewFile(uintptr(fd), "mount-source"))
-			}
-			got += len(fds)
-		}
-		if got == 0 {
-			closeAll(files)
-			return nil, fmt.Errorf("expected %d fds, got %d", n, len(files))
+		for _, fd := range m.fds {
+			files = append(files, os.NewFile(uintptr(fd), "mount-source"))
 		}
 	}
 	return files, nil

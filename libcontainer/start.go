@@ -61,7 +61,7 @@ func (c *Container) release() error {
 		return err
 	}
 	defer d.Close()
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
@@ -76,27 +76,19 @@ func (c *Container) release() error {
 	if err := os.Remove(filepath.Join(c.dir, startSock)); err != nil {
 		return fmt.Errorf("start container %s: %w", c.state.ID, err)
 	}
-	if _, err := conn.Write([]byte("start")); err != nil {
+	if err := sendSync(conn, syncStart, nil); err != nil {
 		return fmt.Errorf("start container %s: %w", c.state.ID, err)
 	}
 	return c.awaitExec(fd, w, "start container")
 }
 
-// handOverNotifyFd passes the seccomp notify fd that the init sent with
-// its last message to the configured listener.
-func (c *Container) handOverNotifyFd(oob []byte) error {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil || len(msgs) == 0 {
-		return fmt.Errorf("start container %s: bad control message from init", c.state.ID)
+// handOverNotifyFd passes the seccomp notify fd that the init sent to the
+// configured listener. It closes fds.
+func (c *Container) handOverNotifyFd(fds []int) error {
+	defer closeFds(fds)
+	if len(fds) != 1 {
+		return fmt.Errorf("start container %s: %d fds with the seccomp notify fd message", c.state.ID, len(fds))
 	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) == 0 {
-		return fmt.Errorf("start container %s: bad control message from init", c.state.ID)
-	}
-	for _, fd := range fds[1:] {
-		unix.Close(fd)
-	}
-	defer unix.Close(fds[0])
 	s, err := c.Spec()
 	if err != nil {
 		return fmt.Errorf("start container %s: %w", c.state.ID, err)

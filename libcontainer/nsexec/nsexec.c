@@ -4,7 +4,8 @@
 // process, and a new pid or time namespace only applies to children, so a
 // container's namespaces are entered here, single-threaded, from an ELF
 // constructor. The parent drives this stage over a SOCK_SEQPACKET socket whose
-// fd number is in _SPROUT_SYNCFD; when it is unset this file does nothing.
+// fd number is in _SPROUT_SYNCFD, with the messages of sync.h; when it is
+// unset this file does nothing.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -19,22 +20,15 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include "sync.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-// Record types of the bootstrap message; keep in step with bootstrap.go.
-enum {
-	REC_END = 0,
-	REC_CLONE_FLAGS = 1,
-	REC_NS_PATH = 2,
-	REC_TIME_OFFSETS = 3,
-	REC_CGROUP_TASKS = 4,
-	REC_CGROUP_DIR = 5,
-	REC_USERNS_PATH = 6,
-};
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -58,50 +52,43 @@ struct sprout_clone_args {
 	uint64_t cgroup;
 };
 
-#define BOOTSTRAP_MAX (64 * 1024)
-
 static int syncfd = -1;
 
-static void send_msg(const char *msg);
-
-// The init reports its own errors as the JSON the Go parent reads from it.
-static void __attribute__((noreturn)) fail_json(const char *what)
+static void send_msg(uint32_t type, const void *data, size_t len)
 {
-	char buf[512];
+	struct iovec iov[2] = {
+		{ .iov_base = &type, .iov_len = sizeof(type) },
+		{ .iov_base = (void *)data, .iov_len = len },
+	};
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 
-	snprintf(buf, sizeof(buf), "{\"type\":\"error\",\"error\":\"%s: %s\"}\n", what, strerror(errno));
-	send_msg(buf);
-	_exit(1);
-}
-
-static void send_msg(const char *msg)
-{
 	// A short write is impossible on SOCK_SEQPACKET; nothing to retry.
-	if (send(syncfd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
+	if (sendmsg(syncfd, &mh, MSG_NOSIGNAL) < 0)
 		_exit(1);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
 {
-	char buf[1024] = "error ";
-	size_t off = strlen(buf);
+	char buf[1024];
+	int saved = errno;
+	size_t off;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf + off, sizeof(buf) - off, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	off = strlen(buf);
-	snprintf(buf + off, sizeof(buf) - off, ": %s", strerror(errno));
-	send_msg(buf);
+	snprintf(buf + off, sizeof(buf) - off, ": %s", strerror(saved));
+	send_msg(SYNC_ERROR, buf, strlen(buf));
 	_exit(1);
 }
 
 static void wait_ack(const char *what)
 {
-	char buf[16];
-	ssize_t n = recv(syncfd, buf, sizeof(buf), 0);
+	uint32_t type;
+	ssize_t n = recv(syncfd, &type, sizeof(type), 0);
 
-	if (n != 3 || memcmp(buf, "ack", 3) != 0) {
+	if (n != sizeof(type) || type != SYNC_ACK) {
 		errno = n < 0 ? errno : EPROTO;
 		fail("waiting for the parent to %s", what);
 	}
@@ -186,7 +173,8 @@ static pid_t clone_init(int cgfd)
 __attribute__((constructor)) static void nsexec(void)
 {
 	const char *env = getenv("_SPROUT_SYNCFD");
-	static char buf[BOOTSTRAP_MAX];
+	static char msgbuf[SYNC_MSG_MAX];
+	const char *buf = msgbuf + 4;
 	uint32_t flags = 0;
 	const char *offsets = NULL;
 	size_t offsets_len = 0;
@@ -195,7 +183,7 @@ __attribute__((constructor)) static void nsexec(void)
 	int cgfd = -1;
 	ssize_t n;
 	size_t off;
-	char msg[32];
+	uint32_t type, upid;
 	pid_t pid;
 
 	if (env == NULL)
@@ -204,30 +192,36 @@ __attribute__((constructor)) static void nsexec(void)
 	if (syncfd < 3)
 		_exit(1);
 
-	n = recv(syncfd, buf, sizeof(buf), 0);
+	n = recv(syncfd, msgbuf, sizeof(msgbuf), 0);
 	if (n < 0)
 		fail("read bootstrap data");
 	// The parent gave up before sending it (a cgroup it could not make):
 	// going on would clone an init nobody waits for.
 	if (n == 0)
 		_exit(1);
+	memcpy(&type, msgbuf, sizeof(type));
+	if (n < 4 || type != SYNC_BOOTSTRAP) {
+		errno = EPROTO;
+		fail("expected the bootstrap message");
+	}
+	n -= 4;
 
 	// The cgroup records come first, then the user namespace if one is
 	// joined, so that the namespaces joined after it are entered with its
 	// credentials.
 	for (off = 0; off + 8 <= (size_t)n;) {
-		uint32_t type, len;
+		uint32_t rec, len;
 
-		memcpy(&type, buf + off, 4);
+		memcpy(&rec, buf + off, 4);
 		memcpy(&len, buf + off + 4, 4);
 		off += 8;
-		if (type == REC_END)
+		if (rec == REC_END)
 			break;
 		if (len > (size_t)n - off) {
 			errno = EPROTO;
-			fail("bootstrap record %u overruns the message", type);
+			fail("bootstrap record %u overruns the message", rec);
 		}
-		switch (type) {
+		switch (rec) {
 		case REC_CLONE_FLAGS:
 			if (len != 4) {
 				errno = EPROTO;
@@ -280,7 +274,7 @@ __attribute__((constructor)) static void nsexec(void)
 			break;
 		default:
 			errno = EPROTO;
-			fail("unknown bootstrap record %u", type);
+			fail("unknown bootstrap record %u", rec);
 		}
 		off += len;
 	}
@@ -295,7 +289,7 @@ __attribute__((constructor)) static void nsexec(void)
 			fail("unshare user namespace");
 		// The parent writes uid_map and gid_map: a process cannot map IDs it
 		// does not own from inside the namespace.
-		send_msg("usermap");
+		send_msg(SYNC_USERMAP, NULL, 0);
 		wait_ack("write the ID mappings");
 	}
 	// The cgroup namespace waits for the init, which may only be in its
@@ -328,10 +322,10 @@ __attribute__((constructor)) static void nsexec(void)
 		if (procsfd >= 0)
 			close(procsfd);
 		if ((flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
-			fail_json("unshare cgroup namespace");
+			fail("unshare cgroup namespace");
 		if (cgnsfd >= 0) {
 			if (setns(cgnsfd, CLONE_NEWCGROUP) < 0)
-				fail_json("join cgroup namespace");
+				fail("join cgroup namespace");
 			close(cgnsfd);
 		}
 		// The Go runtime starts next, in the new namespaces.
@@ -339,7 +333,7 @@ __attribute__((constructor)) static void nsexec(void)
 	}
 	if (procsfd >= 0)
 		close(procsfd);
-	snprintf(msg, sizeof(msg), "pid %d", pid);
-	send_msg(msg);
+	upid = (uint32_t)pid;
+	send_msg(SYNC_PID, &upid, sizeof(upid));
 	_exit(0);
 }
