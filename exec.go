@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 
@@ -83,10 +82,9 @@ var execCommand = &cli.Command{
 			defer local.Close()
 			opts.ConsoleSocket, console = remote, local
 		}
-		sigs := make(chan os.Signal, 32)
+		var sigs *signalCatcher
 		if !detach {
-			signal.Notify(sigs)
-			defer signal.Stop(sigs)
+			sigs = catchSignals()
 		}
 		pid, err := ct.Exec(opts)
 		if console != nil {

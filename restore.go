@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/signal"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
@@ -55,14 +54,15 @@ var restoreCommand = &cli.Command{
 				s.Process.Terminal = false
 			}
 		}
-		sigs := make(chan os.Signal, 32)
+		var sigs *signalCatcher
 		if !detach {
 			if !c.Bool("no-subreaper") {
 				// What the restored init leaves behind is reparented here.
 				unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 			}
-			signal.Notify(sigs)
-			defer signal.Stop(sigs)
+			// Before criu: the restored process runs at once.
+			sigs = catchSignals()
+			sigs.wait()
 		}
 		ct, err := libcontainer.Restore(c.String("root"), libcontainer.RestoreOptions{CreateOptions: *create, CriuOptions: o})
 		if console != nil {

@@ -58,10 +58,9 @@ var runCommand = &cli.Command{
 		root := c.String("root")
 		// Signals that arrive while the container is being set up are
 		// held, then forwarded once it runs.
-		sigs := make(chan os.Signal, 32)
+		var sigs *signalCatcher
 		if !detach {
-			signal.Notify(sigs)
-			defer signal.Stop(sigs)
+			sigs = catchSignals()
 		}
 		ct, err := libcontainer.Create(root, *opts)
 		if opts.ConsoleSocket != nil && console != nil {
@@ -78,6 +77,7 @@ var runCommand = &cli.Command{
 			}
 			defer tty.restore()
 		}
+		sigs.wait()
 		if err := ct.Start(); err != nil {
 			ct.Delete(true)
 			return err
@@ -102,7 +102,7 @@ func foregroundConsole(detach bool, what string) (local, remote *os.File, err er
 
 // finishForeground waits for the container's init, forwarding signals,
 // removes the container unless keep, and passes its exit status on.
-func finishForeground(ct *libcontainer.Container, sigs chan os.Signal, tty *ttyProxy, keep bool) error {
+func finishForeground(ct *libcontainer.Container, sigs *signalCatcher, tty *ttyProxy, keep bool) error {
 	status := waitForeground(ct.State().Pid, sigs, tty)
 	if tty != nil {
 		tty.wait()
@@ -119,9 +119,38 @@ func finishForeground(ct *libcontainer.Container, sigs chan os.Signal, tty *ttyP
 	return nil
 }
 
+// signalCatcher catches every signal for waitForeground to forward.
+type signalCatcher struct {
+	sigs  chan os.Signal
+	ready chan struct{}
+}
+
+// catchSignals starts catching every signal. Enabling each is a round
+// trip to the Go runtime's signal-mask thread, about 0.5 ms for all of
+// them here, so it runs beside the container's set-up (run waits for it
+// before start, exec's process may begin a moment before it is done). It
+// is never undone, which would cost as much again: the command exits once
+// the process has.
+func catchSignals() *signalCatcher {
+	sc := &signalCatcher{sigs: make(chan os.Signal, 32), ready: make(chan struct{})}
+	go func() {
+		signal.Notify(sc.sigs)
+		close(sc.ready)
+	}()
+	return sc
+}
+
+// wait returns once every signal is caught; a nil catcher catches none.
+func (sc *signalCatcher) wait() {
+	if sc != nil {
+		<-sc.ready
+	}
+}
+
 // waitForeground forwards signals to pid, a child of ours, until it exits
 // and returns the exit status a shell would report.
-func waitForeground(pid int, sigs chan os.Signal, tty *ttyProxy) int {
+func waitForeground(pid int, sc *signalCatcher, tty *ttyProxy) int {
+	sc.wait()
 	done := make(chan unix.WaitStatus, 1)
 	go func() {
 		ws, err := libcontainer.WaitPid(pid)
@@ -137,7 +166,7 @@ func waitForeground(pid int, sigs chan os.Signal, tty *ttyProxy) int {
 				return 128 + int(ws.Signal())
 			}
 			return ws.ExitStatus()
-		case s := <-sigs:
+		case s := <-sc.sigs:
 			sig := s.(unix.Signal)
 			switch sig {
 			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
