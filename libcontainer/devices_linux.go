@@ -1,21 +1,15 @@
 package libcontainer
 
-// Runs inside the container's init: /dev nodes and links, and the cgroup
-// filesystems the container sees.
+// Runs inside the container's init: /dev nodes and links.
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/sprout-runtime/sprout/spec"
 )
 
 var defaultDevices = []specs.LinuxDevice{
@@ -132,122 +126,4 @@ func (r *rootfs) symlink(target, link string) error {
 		return nil
 	}
 	return err
-}
-
-// mountCgroupV1 gives a container on a v1 or hybrid host a tmpfs with one
-// directory per hierarchy, as runc does: the hierarchy itself inside a
-// cgroup namespace, else a bind of the container's own cgroup.
-func (r *rootfs) mountCgroupV1(dest string, opts spec.MountOptions) error {
-	target, err := r.mkdirTarget(dest)
-	if err != nil {
-		return err
-	}
-	base := opts.Flags | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
-	if err := mountFs("tmpfs", "tmpfs", base&^unix.MS_RDONLY, []string{"mode=755"}, int(target.Fd())); err != nil {
-		target.Close()
-		return err
-	}
-	target.Close()
-	hier, err := mountinfo.GetMounts(func(m *mountinfo.Info) (bool, bool) {
-		return m.FSType != "cgroup" && m.FSType != "cgroup2", false
-	})
-	if err != nil {
-		return err
-	}
-	own, err := ownCgroups()
-	if err != nil {
-		return err
-	}
-	for _, h := range hier {
-		if !strings.HasPrefix(h.Mountpoint, "/sys/fs/cgroup/") {
-			continue
-		}
-		name := filepath.Base(h.Mountpoint)
-		sub, err := r.mkdirTarget(filepath.Join(dest, name))
-		if err != nil {
-			return err
-		}
-		err = r.mountHierarchy(h, own, sub, opts)
-		sub.Close()
-		if err != nil {
-			return fmt.Errorf("cgroup hierarchy %s: %w", name, err)
-		}
-		if strings.Contains(name, ",") {
-			for _, part := range strings.Split(name, ",") {
-				if err := r.symlink(name, filepath.Join(dest, part)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	if opts.Flags&unix.MS_RDONLY != 0 {
-		fd, err := reopen(r.root, dest)
-		if err != nil {
-			return err
-		}
-		defer fd.Close()
-		return setattr(int(fd.Fd()), false, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
-	}
-	return nil
-}
-
-func (r *rootfs) mountHierarchy(h *mountinfo.Info, own map[string]string, target *os.File, opts spec.MountOptions) error {
-	var key string
-	var data []string
-	if h.FSType == "cgroup2" {
-		key = ""
-	} else {
-		// The superblock options name the controllers, e.g. "rw,memory".
-		for _, o := range strings.Split(h.VFSOptions, ",") {
-			if o != "rw" && o != "ro" && o != "" {
-				data = append(data, o)
-			}
-		}
-		key = strings.Join(data, ",")
-	}
-	flags := opts.Flags | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
-	if r.hasCgroupNs() {
-		return mountFs("cgroup", h.FSType, flags, data, int(target.Fd()))
-	}
-	path, ok := own[key]
-	if !ok {
-		path = "/"
-	}
-	src := filepath.Join(h.Mountpoint, strings.TrimPrefix(path, h.Root))
-	bind := spec.MountOptions{Flags: flags}
-	return r.bindPath(src, target, false, bind)
-}
-
-// ownCgroups maps each hierarchy's controller list ("" for cgroup v2) to
-// the init's cgroup in it, which the parent has already set.
-func ownCgroups() (map[string]string, error) {
-	f, err := os.Open("/proc/self/cgroup")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	m := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) == 3 {
-			m[parts[1]] = parts[2]
-		}
-	}
-	return m, sc.Err()
-}
-
-// bindHostCgroup2 shows a container without a cgroup namespace its own
-// cgroup as /sys/fs/cgroup.
-func (r *rootfs) bindHostCgroup2(target *os.File, opts spec.MountOptions) error {
-	own, err := ownCgroups()
-	if err != nil {
-		return err
-	}
-	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup2"))
-	if err != nil || len(mounts) == 0 {
-		return fmt.Errorf("no cgroup2 mount on the host: %v", err)
-	}
-	src := filepath.Join(mounts[0].Mountpoint, own[""])
-	return r.bindPath(src, target, false, spec.MountOptions{Flags: opts.Flags | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC})
 }
