@@ -34,3 +34,16 @@ func loadCgroup(st *State) (cgroups.Manager, error) {
 	}
 	return cgroups.Load(st.CgroupPaths)
 }
+
+// liveCgroup is the cgroup manager of a container that has one; every
+// container sprout created does, so its absence means a damaged state.
+func (c *Container) liveCgroup() (cgroups.Manager, error) {
+	cg, err := c.cgroup()
+	if err != nil {
+		return nil, fmt.Errorf("container %s: %w", c.state.ID, err)
+	}
+	if cg == nil {
+		return nil, fmt.Errorf("container %s: its state records no cgroup", c.state.ID)
+	}
+	return cg, nil
+}
