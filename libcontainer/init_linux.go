@@ -419,27 +419,6 @@ func writeSysctls(sysctl map[string]string) error {
 	return nil
 }
 
-// writeProc writes a procfs file, refusing anything that is not procfs or
-// is reached through a magic link.
-func writeProc(path, value string) error {
-	how := &unix.OpenHow{Flags: unix.O_WRONLY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_MAGICLINKS}
-	fd, err := unix.Openat2(unix.AT_FDCWD, path, how)
-	if err != nil {
-		return err
-	}
-	f := os.NewFile(uintptr(fd), path)
-	defer f.Close()
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(fd, &st); err != nil {
-		return err
-	}
-	if st.Type != unix.PROC_SUPER_MAGIC {
-		return fmt.Errorf("%s is not on procfs", path)
-	}
-	_, err = f.WriteString(value)
-	return err
-}
-
 // checkCwd resolves process.cwd inside the container's root without magic
 // links, so a cwd like /proc/self/fd/N can never name a directory outside
 // it (CVE-2024-21626).
