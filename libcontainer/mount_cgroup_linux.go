@@ -4,7 +4,6 @@ package libcontainer
 // sees.
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 
+	"github.com/sprout-runtime/sprout/cgroups"
 	"github.com/sprout-runtime/sprout/spec"
 )
 
@@ -36,7 +36,7 @@ func (r *rootfs) mountCgroupV1(dest string, opts spec.MountOptions) error {
 	if err != nil {
 		return err
 	}
-	own, err := ownCgroups()
+	own, err := cgroups.OwnPaths()
 	if err != nil {
 		return err
 	}
@@ -74,55 +74,38 @@ func (r *rootfs) mountCgroupV1(dest string, opts spec.MountOptions) error {
 }
 
 func (r *rootfs) mountHierarchy(h *mountinfo.Info, own map[string]string, target *os.File, opts spec.MountOptions) error {
-	var key string
+	// own is keyed by controller, "" for cgroup v2.
+	keys := []string{""}
 	var data []string
-	if h.FSType == "cgroup2" {
-		key = ""
-	} else {
+	if h.FSType != "cgroup2" {
 		// The superblock options name the controllers, e.g. "rw,memory".
 		for _, o := range strings.Split(h.VFSOptions, ",") {
 			if o != "rw" && o != "ro" && o != "" {
 				data = append(data, o)
 			}
 		}
-		key = strings.Join(data, ",")
+		keys = data
 	}
 	flags := opts.Flags | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 	if r.hasCgroupNs() {
 		return mountFs("cgroup", h.FSType, flags, data, int(target.Fd()))
 	}
-	path, ok := own[key]
-	if !ok {
-		path = "/"
+	path := "/"
+	for _, k := range keys {
+		if p, ok := own[k]; ok {
+			path = p
+			break
+		}
 	}
 	src := filepath.Join(h.Mountpoint, strings.TrimPrefix(path, h.Root))
 	bind := spec.MountOptions{Flags: flags}
 	return r.bindPath(src, target, false, bind)
 }
 
-// ownCgroups maps each hierarchy's controller list ("" for cgroup v2) to
-// the init's cgroup in it, which the parent has already set.
-func ownCgroups() (map[string]string, error) {
-	f, err := os.Open("/proc/self/cgroup")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	m := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) == 3 {
-			m[parts[1]] = parts[2]
-		}
-	}
-	return m, sc.Err()
-}
-
 // bindHostCgroup2 shows a container without a cgroup namespace its own
 // cgroup as /sys/fs/cgroup.
 func (r *rootfs) bindHostCgroup2(target *os.File, opts spec.MountOptions) error {
-	own, err := ownCgroups()
+	own, err := cgroups.OwnPaths()
 	if err != nil {
 		return err
 	}
