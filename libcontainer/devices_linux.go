@@ -97,14 +97,14 @@ func (r *rootfs) createDevice(d specs.LinuxDevice) error {
 		perm = uint32(d.FileMode.Perm())
 	}
 	if err := unix.Unlinkat(int(dir.Fd()), base, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-		return err
+		return &os.PathError{Op: "unlinkat", Path: d.Path, Err: err}
 	}
 	if err := unix.Mknodat(int(dir.Fd()), base, mode|perm, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))); err != nil {
-		return fmt.Errorf("mknod: %w", err)
+		return &os.PathError{Op: "mknodat", Path: d.Path, Err: err}
 	}
 	// mknod applies the umask; the config's mode is meant exactly.
 	if err := unix.Fchmodat(int(dir.Fd()), base, perm, 0); err != nil {
-		return err
+		return &os.PathError{Op: "fchmodat", Path: d.Path, Err: err}
 	}
 	uid, gid := 0, 0
 	if d.UID != nil {
@@ -113,7 +113,10 @@ func (r *rootfs) createDevice(d specs.LinuxDevice) error {
 	if d.GID != nil {
 		gid = int(*d.GID)
 	}
-	return unix.Fchownat(int(dir.Fd()), base, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
+	if err := unix.Fchownat(int(dir.Fd()), base, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &os.PathError{Op: "fchownat", Path: d.Path, Err: err}
+	}
+	return nil
 }
 
 func (r *rootfs) symlink(target, link string) error {

@@ -253,7 +253,7 @@ func (r *rootfs) mount(m specs.Mount, src *os.File) error {
 func (r *rootfs) copyUpTo(target *os.File, dest string) error {
 	under, err := unix.Openat(int(target.Fd()), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return &os.PathError{Op: "openat", Path: dest, Err: err}
 	}
 	defer unix.Close(under)
 	top, err := openInRoot(r.root, dest, unix.O_RDONLY|unix.O_DIRECTORY)
@@ -535,7 +535,7 @@ func (r *rootfs) pivot() error {
 		}
 	}
 	if err := unix.Chdir("/"); err != nil {
-		return err
+		return &os.PathError{Op: "chdir", Path: "/", Err: err}
 	}
 	r.root.Close()
 	root, err := os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -642,7 +642,7 @@ func (r *rootfs) mask(p string, devnull int) error {
 	defer target.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(int(target.Fd()), &st); err != nil {
-		return err
+		return &os.PathError{Op: "fstat", Path: p, Err: err}
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return mountEmptyTmpfs(int(target.Fd()))
