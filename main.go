@@ -27,8 +27,8 @@ var (
 
 func init() {
 	if libcontainer.IsInit() {
-		// The init's credentials and capabilities live on one thread.
-		runtime.GOMAXPROCS(1)
+		// The init's credentials and capabilities live on one thread (its
+		// GOMAXPROCS=1 comes with its environment, see spawnInit).
 		runtime.LockOSThread()
 	}
 }

@@ -52,13 +52,11 @@ type initConfig struct {
 	Rootfs string      `json:"rootfs"`
 	Spec   *specs.Spec `json:"-"`
 	// SpecJSON carries Spec, encoded by spec.Marshal.
-	SpecJSON     json.RawMessage   `json:"spec"`
-	NoPivot      bool              `json:"noPivot"`
-	NoNewKeyring bool              `json:"noNewKeyring"`
-	PreserveFds  int               `json:"preserveFds"`
-	Console      bool              `json:"console"`
-	CgroupPaths  map[string]string `json:"cgroupPaths,omitempty"`
-	CgroupMode   cgroups.Mode      `json:"cgroupMode"`
+	SpecJSON     json.RawMessage `json:"spec"`
+	NoPivot      bool            `json:"noPivot"`
+	NoNewKeyring bool            `json:"noNewKeyring"`
+	PreserveFds  int             `json:"preserveFds"`
+	CgroupMode   cgroups.Mode    `json:"cgroupMode"`
 	// Exec makes the init start a process in a running container instead
 	// of setting a new one up.
 	Exec bool `json:"exec,omitempty"`
@@ -259,7 +257,7 @@ func (p *parent) start() error {
 	cfg := initConfig{
 		ID: p.c.state.ID, Bundle: p.c.state.Bundle, Rootfs: p.c.state.Rootfs, Spec: s,
 		NoPivot: p.opts.NoPivot, NoNewKeyring: p.opts.NoNewKeyring, PreserveFds: p.opts.PreserveFds,
-		Console: p.opts.ConsoleSocket != nil, CgroupPaths: p.c.state.CgroupPaths, CgroupMode: cgroups.DetectMode(),
+		CgroupMode: cgroups.DetectMode(),
 		//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it
 		ParentHooks: s.Hooks != nil && (len(s.Hooks.Prestart) > 0 || len(s.Hooks.CreateRuntime) > 0),
 		BindSources: bindSources,

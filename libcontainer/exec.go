@@ -102,7 +102,7 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	w := watchExec(pp.pid)
 	cfg := initConfig{
 		ID: c.state.ID, Bundle: c.state.Bundle, Rootfs: c.state.Rootfs, Spec: &s,
-		PreserveFds: opts.PreserveFds, Console: opts.ConsoleSocket != nil, Exec: true,
+		PreserveFds: opts.PreserveFds, Exec: true,
 		Debug: Debug != nil,
 	}
 	if err := sendInitConfig(cfgW, &cfg); err != nil {

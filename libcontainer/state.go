@@ -58,9 +58,6 @@ type State struct {
 	// NamespaceInodes maps the /proc/<pid>/ns name of each namespace the
 	// container made to its inode.
 	NamespaceInodes map[string]uint64 `json:"namespaceInodes,omitempty"`
-	// Namespaces maps each namespace type of the container to the path that
-	// `exec` joins.
-	Namespaces map[string]string `json:"namespaces,omitempty"`
 	// Hooks are the config's, which start and delete run. The rest of the
 	// config is in its own file (see Container.Spec): decoding a whole spec
 	// costs a fresh process most of a millisecond.

@@ -235,3 +235,12 @@ func requireNotify(t *testing.T) {
 }
 
 func uintp(v uint) *uint { return &v }
+
+// Load compiles cfg and installs it at once, as the init does in two steps.
+func Load(cfg *specs.LinuxSeccomp) (notifyFd int, err error) {
+	f, err := Compile(cfg)
+	if err != nil {
+		return -1, err
+	}
+	return f.Install()
+}

@@ -66,15 +66,6 @@ func (f *Filter) Install() (int, error) {
 	return install(f.prog, f.flags)
 }
 
-// Load compiles cfg and installs it at once; see Compile and Install.
-func Load(cfg *specs.LinuxSeccomp) (notifyFd int, err error) {
-	f, err := Compile(cfg)
-	if err != nil {
-		return -1, err
-	}
-	return f.Install()
-}
-
 // compile turns cfg into a BPF program. notify reports that at least one
 // SCMP_ACT_NOTIFY rule made it into the program.
 func compile(cfg *specs.LinuxSeccomp) (prog []unix.SockFilter, notify bool, err error) {

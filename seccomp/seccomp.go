@@ -25,7 +25,7 @@
 //   - SCMP_ACT_NOTIFY needs listenerPath (Validate refuses the profile at
 //     create time rather than failing in the init), cannot be the default
 //     action and cannot apply to write or sendmsg: the init still needs them
-//     to hand the notify fd over after Load, and nobody could answer those
+//     to hand the notify fd over after Install, and nobody could answer those
 //     notifications before the agent has the fd. runc refuses write only;
 //     sendmsg is refused too because sprout's init hands the fd over with it.
 //   - listenerMetadata without listenerPath is refused, as the spec says.
@@ -43,7 +43,7 @@
 //     that action is allow, log or trace (see enosys.go). Unlike runc, the
 //     native architecture gets this even when the profile lists no
 //     architectures: its filter applies to the native one all the same.
-//   - Load does not set no_new_privs: without it the kernel demands
+//   - Install does not set no_new_privs: without it the kernel demands
 //     CAP_SYS_ADMIN, so the caller loads before dropping capabilities.
 package seccomp
 
@@ -123,7 +123,7 @@ var filterFlags = map[specs.LinuxSeccompFlag]uintptr{
 	specs.LinuxSeccompFlagWaitKillableRecv: unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
 }
 
-// notifyForbidden lists the syscalls the init needs between Load and execve
+// notifyForbidden lists the syscalls the init needs between Install and execve
 // to hand the notify fd over; see the package documentation.
 var notifyForbidden = []string{"write", "sendmsg"}
 
