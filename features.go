@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -43,11 +44,7 @@ func sproutFeatures() *features.Features {
 		Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
 		MountOptions:  mountOptions(),
 		Linux: &features.Linux{
-			Namespaces: []string{
-				string(specs.CgroupNamespace), string(specs.IPCNamespace), string(specs.MountNamespace),
-				string(specs.NetworkNamespace), string(specs.PIDNamespace), string(specs.TimeNamespace),
-				string(specs.UserNamespace), string(specs.UTSNamespace),
-			},
+			Namespaces:   namespaceNames(),
 			Capabilities: capabilities.Names(),
 			Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &yes, SystemdUser: &no, Rdma: &yes},
 			Seccomp:      seccompFeatures(),
@@ -83,6 +80,15 @@ var ociMountOptions = []string{
 	"ridmap", "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow",
 	"runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync",
 	"tmpcopyup", "unbindable",
+}
+
+func namespaceNames() []string {
+	var names []string
+	for _, k := range spec.NamespaceKinds {
+		names = append(names, string(k.Type))
+	}
+	sort.Strings(names)
+	return names
 }
 
 func mountOptions() []string {

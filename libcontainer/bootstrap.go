@@ -7,33 +7,9 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/sprout-runtime/sprout/libcontainer/nsexec"
 )
-
-var cloneFlags = map[specs.LinuxNamespaceType]uint32{
-	specs.PIDNamespace:     unix.CLONE_NEWPID,
-	specs.NetworkNamespace: unix.CLONE_NEWNET,
-	specs.MountNamespace:   unix.CLONE_NEWNS,
-	specs.IPCNamespace:     unix.CLONE_NEWIPC,
-	specs.UTSNamespace:     unix.CLONE_NEWUTS,
-	specs.UserNamespace:    unix.CLONE_NEWUSER,
-	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
-	specs.TimeNamespace:    unix.CLONE_NEWTIME,
-}
-
-// procNsName is the name of each namespace type under /proc/<pid>/ns.
-var procNsName = map[specs.LinuxNamespaceType]string{
-	specs.PIDNamespace:     "pid",
-	specs.NetworkNamespace: "net",
-	specs.MountNamespace:   "mnt",
-	specs.IPCNamespace:     "ipc",
-	specs.UTSNamespace:     "uts",
-	specs.UserNamespace:    "user",
-	specs.CgroupNamespace:  "cgroup",
-	specs.TimeNamespace:    "time",
-}
 
 type bootstrap struct {
 	buf []byte
@@ -77,7 +53,7 @@ func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.
 	})
 	for _, ns := range joins {
 		if ns.Path == "" {
-			flags |= cloneFlags[ns.Type]
+			flags |= cloneFlag(ns.Type)
 			continue
 		}
 		rec := uint32(nsexec.RecNsPath)
@@ -86,7 +62,7 @@ func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.
 		}
 		// The type goes along so that setns refuses a path to a namespace
 		// of another type.
-		data := binary.NativeEndian.AppendUint32(nil, cloneFlags[ns.Type])
+		data := binary.NativeEndian.AppendUint32(nil, cloneFlag(ns.Type))
 		b.add(rec, append(append(data, ns.Path...), 0))
 	}
 	var f [4]byte

@@ -176,11 +176,8 @@ func subCgroupPaths(base, sub map[string]string) (map[string]string, error) {
 // setns into one's own user namespace is refused, the others are no-ops.
 func (c *Container) namespacesToJoin() ([]specs.LinuxNamespace, error) {
 	var out []specs.LinuxNamespace
-	for _, typ := range []specs.LinuxNamespaceType{
-		specs.UserNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.NetworkNamespace,
-		specs.PIDNamespace, specs.CgroupNamespace, specs.TimeNamespace, specs.MountNamespace,
-	} {
-		name := procNsName[typ]
+	for _, k := range spec.NamespaceKinds {
+		typ, name := k.Type, k.ProcName
 		path := fmt.Sprintf("/proc/%d/ns/%s", c.state.Pid, name)
 		theirs, err := os.Readlink(path)
 		if err != nil {

@@ -20,7 +20,8 @@ func validateJoinedNamespaces(s *specs.Spec) error {
 		if n.Path == "" {
 			continue
 		}
-		same, err := sameNamespace(n.Path, "/proc/self/ns/"+procNsName[n.Type])
+		k, _ := spec.NamespaceKindOf(n.Type)
+		same, err := sameNamespace(n.Path, "/proc/self/ns/"+k.ProcName)
 		if err != nil {
 			return fmt.Errorf("linux.namespaces[%d].path: %w", i, err)
 		}

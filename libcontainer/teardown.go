@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sprout-runtime/sprout/cgroups"
+	"github.com/sprout-runtime/sprout/spec"
 )
 
 // A container is torn down from what its state recorded before each step
@@ -87,7 +88,8 @@ func (c *Container) ownsCgroup() bool {
 // cgroup: a namespace still ours is not recorded.
 func (c *Container) recordNamespaces(pid int, nss []specs.LinuxNamespace) error {
 	for _, ns := range nss {
-		name, ok := procNsName[ns.Type]
+		k, ok := spec.NamespaceKindOf(ns.Type)
+		name := k.ProcName
 		if !ok || ns.Path != "" {
 			continue
 		}

@@ -67,12 +67,6 @@ func Parse(data []byte) (*specs.Spec, error) {
 	}, nil
 }
 
-var namespaceTypes = map[specs.LinuxNamespaceType]bool{
-	specs.PIDNamespace: true, specs.NetworkNamespace: true, specs.MountNamespace: true,
-	specs.IPCNamespace: true, specs.UTSNamespace: true, specs.UserNamespace: true,
-	specs.CgroupNamespace: true, specs.TimeNamespace: true,
-}
-
 // Namespaces returns the configured namespaces by type.
 func Namespaces(s *specs.Spec) map[specs.LinuxNamespaceType]specs.LinuxNamespace {
 	m := map[specs.LinuxNamespaceType]specs.LinuxNamespace{}
@@ -233,7 +227,7 @@ func ValidateExecProcess(p *specs.Process) error {
 func validateNamespaces(list []specs.LinuxNamespace) (map[specs.LinuxNamespaceType]bool, error) {
 	ns := map[specs.LinuxNamespaceType]bool{}
 	for i, n := range list {
-		if !namespaceTypes[n.Type] {
+		if _, ok := NamespaceKindOf(n.Type); !ok {
 			return nil, fmt.Errorf("linux.namespaces[%d]: unknown namespace type %q", i, n.Type)
 		}
 		if ns[n.Type] {

@@ -16,8 +16,8 @@ import (
 // by comparing inodes (see ValidateSharedNamespaces).
 func SharedNamespaces(s *specs.Spec) map[specs.LinuxNamespaceType]bool {
 	shared := map[specs.LinuxNamespaceType]bool{}
-	for t := range namespaceTypes {
-		shared[t] = true
+	for _, k := range NamespaceKinds {
+		shared[k.Type] = true
 	}
 	if s.Linux != nil {
 		for _, n := range s.Linux.Namespaces {
