@@ -62,10 +62,9 @@ func (c *Container) Checkpoint(o CheckpointOptions) error {
 		return err
 	}
 	defer l.unlock()
-	switch st := c.Status(); st {
-	case Running, Paused:
-	default:
-		return fmt.Errorf("container %s cannot be checkpointed in %s state", c.state.ID, st)
+	if st, err := c.check(OpCheckpoint); err != nil {
+		// runc's wording, which names the status.
+		return fmt.Errorf("container %s cannot be checkpointed in %s state: %w", c.state.ID, st, ErrNotRunning)
 	}
 	s, err := c.Spec()
 	if err != nil {

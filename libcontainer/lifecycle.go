@@ -34,6 +34,7 @@ const (
 	// OpForceDelete kills whatever runs first.
 	OpForceDelete Op = "force-delete"
 	OpUpdate      Op = "update"
+	OpCheckpoint  Op = "checkpoint"
 )
 
 type transition struct {
@@ -60,6 +61,9 @@ var transitions = map[Op]transition{
 	OpDelete:      {from: []Status{Created, Stopped}, refusal: ErrNotStopped},
 	OpForceDelete: {from: []Status{Creating, Created, Running, Paused, Stopped}},
 	OpUpdate:      {from: []Status{Created, Running, Paused}, refusal: ErrNotRunning},
+	// As runc: a created container, whose process has not started, is
+	// refused too.
+	OpCheckpoint: {from: []Status{Running, Paused}, refusal: ErrNotRunning},
 }
 
 // StatusError is an operation refused because of the container's status.

@@ -25,6 +25,7 @@ func TestTransitions(t *testing.T) {
 		{OpDelete, []Status{Created, Stopped}, map[Status]error{Running: ErrNotStopped, Paused: ErrNotStopped, Creating: ErrNotStopped}},
 		{OpForceDelete, all, nil},
 		{OpUpdate, []Status{Created, Running, Paused}, map[Status]error{Stopped: ErrNotRunning, Creating: ErrNotRunning}},
+		{OpCheckpoint, []Status{Running, Paused}, map[Status]error{Created: ErrNotRunning, Stopped: ErrNotRunning, Creating: ErrNotRunning}},
 	}
 	if len(cases) != len(transitions) {
 		t.Fatalf("%d operations tested, %d in the table", len(cases), len(transitions))
