@@ -241,7 +241,7 @@ func (c *Container) Signal(sig syscall.Signal, all bool) error {
 func (c *Container) signalInit(sig syscall.Signal) error {
 	// A container whose create has not recorded its init yet has none.
 	if c.state.Pid <= 0 {
-		return fmt.Errorf("container %s is not running", c.state.ID)
+		return &StatusError{ID: c.state.ID, Op: OpSignal, Status: Creating, Reason: ErrNotRunning}
 	}
 	fd, err := unix.PidfdOpen(c.state.Pid, 0)
 	if err != nil {
