@@ -79,76 +79,23 @@ func Create(root string, opts CreateOptions) (*Container, error) {
 // create makes the state directory and runs start, which brings up the
 // container's processes (a new init, or restore's criu), under its lock.
 func create(root string, opts CreateOptions, start func(*parent) error) (c *Container, err error) {
-	if err := ValidateID(opts.ID); err != nil {
-		return nil, err
-	}
-	bundle, err := filepath.Abs(opts.Bundle)
-	if err != nil {
-		return nil, fmt.Errorf("bundle %s: %w", opts.Bundle, err)
-	}
-	s := opts.Spec
-	if s == nil {
-		if s, err = spec.Load(bundle); err != nil {
-			return nil, err
-		}
-	}
-	if err := validateSpec(s); err != nil {
-		return nil, err
-	}
-	rootfs, err := spec.RootfsPath(bundle, s.Root.Path)
+	bundle, s, rootfs, err := loadCreateSpec(opts)
 	if err != nil {
 		return nil, err
 	}
-	debugf("container %s: config of bundle %s loaded and valid", opts.ID, bundle)
-	if s.Process.Terminal && opts.ConsoleSocket == nil {
-		return nil, errors.New("process.terminal is true but no console socket was given")
+	dir, lf, err := makeStateDir(root, opts.ID)
+	if err != nil {
+		return nil, err
 	}
-	if err := os.MkdirAll(root, 0o700); err != nil {
-		return nil, fmt.Errorf("state root %s: %w", root, err)
-	}
-	dir := filepath.Join(root, opts.ID)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("container %s already exists", opts.ID)
-		}
-		return nil, fmt.Errorf("state directory %s: %w", dir, err)
-	}
+	defer lf.Close()
 	c = &Container{root: root, dir: dir, state: &State{
 		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
 		Annotations: s.Annotations, Hooks: s.Hooks,
 	}, spec: s}
-	// Hold the lock from the first state write on, so that no other
-	// command sees a half-made container.
-	lf, err := os.Open(dir)
+	cg, err := c.writeFirstState(s, opts.SystemdCgroup)
 	if err != nil {
-		os.Remove(dir)
+		os.RemoveAll(dir)
 		return nil, err
-	}
-	defer lf.Close()
-	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX); err != nil {
-		os.Remove(dir)
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
-	}
-	// The first state names the cgroup directories that are about to be
-	// made: a create killed from here on leaves what delete --force needs.
-	// A systemd scope is systemd's to make and remove.
-	var cg cgroups.Manager
-	c.state.CgroupOwned = []string{}
-	if !opts.SystemdCgroup {
-		if cg, err = cgroups.New(s.Linux.CgroupsPath, opts.ID); err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
-		}
-		c.state.CgroupPaths = cg.Paths()
-		c.state.CgroupOwned = missingDirs(c.state.CgroupPaths)
-	}
-	if err := writeConfig(dir, s); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("write config: %w", err)
-	}
-	if err := writeJSONAtomic(dir, stateFile, c.state); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("write state: %w", err)
 	}
 	p := &parent{c: c, opts: &opts, spec: s, cg: cg}
 	made := c
@@ -182,6 +129,87 @@ func create(root string, opts CreateOptions, start func(*parent) error) (c *Cont
 		return nil, fmt.Errorf("start socket: %w", err)
 	}
 	return c, nil
+}
+
+// loadCreateSpec reads and validates the config create is given, or the
+// bundle's, before anything exists.
+func loadCreateSpec(opts CreateOptions) (bundle string, s *specs.Spec, rootfs string, err error) {
+	if err := ValidateID(opts.ID); err != nil {
+		return "", nil, "", err
+	}
+	bundle, err = filepath.Abs(opts.Bundle)
+	if err != nil {
+		return "", nil, "", fmt.Errorf("bundle %s: %w", opts.Bundle, err)
+	}
+	s = opts.Spec
+	if s == nil {
+		if s, err = spec.Load(bundle); err != nil {
+			return "", nil, "", err
+		}
+	}
+	if err := validateSpec(s); err != nil {
+		return "", nil, "", err
+	}
+	rootfs, err = spec.RootfsPath(bundle, s.Root.Path)
+	if err != nil {
+		return "", nil, "", err
+	}
+	debugf("container %s: config of bundle %s loaded and valid", opts.ID, bundle)
+	if s.Process.Terminal && opts.ConsoleSocket == nil {
+		return "", nil, "", errors.New("process.terminal is true but no console socket was given")
+	}
+	return bundle, s, rootfs, nil
+}
+
+// makeStateDir makes the container's state directory and returns it
+// locked: the lock is held from the first state write on, so that no other
+// command sees a half-made container.
+func makeStateDir(root, id string) (string, *os.File, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return "", nil, fmt.Errorf("state root %s: %w", root, err)
+	}
+	dir := filepath.Join(root, id)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return "", nil, fmt.Errorf("container %s already exists", id)
+		}
+		return "", nil, fmt.Errorf("state directory %s: %w", dir, err)
+	}
+	lf, err := os.Open(dir)
+	if err != nil {
+		os.Remove(dir)
+		return "", nil, err
+	}
+	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX); err != nil {
+		lf.Close()
+		os.Remove(dir)
+		return "", nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return dir, lf, nil
+}
+
+// writeFirstState stores the config and the first state, which names the
+// cgroup directories that are about to be made: a create killed from here
+// on leaves what delete --force needs. A systemd scope is systemd's to make
+// and remove, and has no manager yet.
+func (c *Container) writeFirstState(s *specs.Spec, systemdCgroup bool) (cgroups.Manager, error) {
+	var cg cgroups.Manager
+	c.state.CgroupOwned = []string{}
+	if !systemdCgroup {
+		var err error
+		if cg, err = cgroups.New(s.Linux.CgroupsPath, c.state.ID); err != nil {
+			return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+		}
+		c.state.CgroupPaths = cg.Paths()
+		c.state.CgroupOwned = missingDirs(c.state.CgroupPaths)
+	}
+	if err := writeConfig(c.dir, s); err != nil {
+		return nil, fmt.Errorf("write config: %w", err)
+	}
+	if err := writeJSONAtomic(c.dir, stateFile, c.state); err != nil {
+		return nil, fmt.Errorf("write state: %w", err)
+	}
+	return cg, nil
 }
 
 // parent drives one container init from the runtime's side.
