@@ -35,47 +35,11 @@ type ExecOptions struct {
 // container, with the container's confinement unless the process says
 // otherwise. It returns the process's host PID once it has been exec'd.
 func (c *Container) Exec(opts ExecOptions) (int, error) {
-	l, err := c.lock()
+	x, err := c.planExec(opts)
 	if err != nil {
 		return 0, err
 	}
-	defer l.unlock()
-	op := OpExec
-	if opts.IgnorePaused {
-		op = OpExecPaused
-	}
-	if _, err := c.check(op); err != nil {
-		return 0, err
-	}
-	p := opts.Process
-	if p == nil {
-		return 0, errors.New("exec: no process given")
-	}
-	stored, err := c.Spec()
-	if err != nil {
-		return 0, err
-	}
-	s := *stored
-	s.Process = p
-	if err := validateExec(&s); err != nil {
-		return 0, err
-	}
-	if p.Terminal && opts.ConsoleSocket == nil {
-		return 0, errors.New("process.terminal is true but no console socket was given")
-	}
-	namespaces, err := c.namespacesToJoin()
-	if err != nil {
-		return 0, err
-	}
-	cgPaths, err := subCgroupPaths(c.state.CgroupPaths, opts.SubCgroups)
-	if err != nil {
-		return 0, err
-	}
-
-	// Not held while the process starts: in a paused container it waits on
-	// the freezer until someone resumes, kills or deletes the container,
-	// and each of them needs the lock.
-	l.unlock()
+	s, p, namespaces, cgPaths := x.spec, opts.Process, x.namespaces, x.cgPaths
 	debugf("container %s: exec %q: joining namespaces %s, cgroups %v", c.state.ID, p.Args, describeNamespaces(namespaces), cgPaths)
 	cmd, sync, cfgW, err := spawnInit(spawnOpts{
 		preserveFds: opts.PreserveFds, console: opts.ConsoleSocket,
@@ -86,7 +50,7 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	}
 	defer sync.Close()
 	defer cfgW.Close()
-	pp := &parent{c: c, spec: &s, stage: cmd, sync: sync}
+	pp := &parent{c: c, spec: s, stage: cmd, sync: sync}
 	if err := setInitialAffinity(cmd.Process.Pid, p); err != nil {
 		pp.abort()
 		return 0, err
@@ -101,7 +65,7 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	}
 	w := watchExec(pp.pid)
 	cfg := initConfig{
-		ID: c.state.ID, Bundle: c.state.Bundle, Rootfs: c.state.Rootfs, Spec: &s,
+		ID: c.state.ID, Bundle: c.state.Bundle, Rootfs: c.state.Rootfs, Spec: s,
 		PreserveFds: opts.PreserveFds, Exec: true,
 		Debug: Debug != nil,
 	}
@@ -122,6 +86,58 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		}
 	}
 	return pp.pid, nil
+}
+
+// execPlan is what Exec decided under the container's lock.
+type execPlan struct {
+	// spec is the container's config with the process to exec.
+	spec       *specs.Spec
+	namespaces []specs.LinuxNamespace
+	cgPaths    map[string]string
+}
+
+// planExec checks and resolves an exec under the container's lock, which
+// is not held while the process starts: in a paused container it waits on
+// the freezer until someone resumes, kills or deletes the container, and
+// each of them needs the lock.
+func (c *Container) planExec(opts ExecOptions) (*execPlan, error) {
+	l, err := c.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer l.unlock()
+	op := OpExec
+	if opts.IgnorePaused {
+		op = OpExecPaused
+	}
+	if _, err := c.check(op); err != nil {
+		return nil, err
+	}
+	p := opts.Process
+	if p == nil {
+		return nil, errors.New("exec: no process given")
+	}
+	stored, err := c.Spec()
+	if err != nil {
+		return nil, err
+	}
+	s := *stored
+	s.Process = p
+	if err := validateExec(&s); err != nil {
+		return nil, err
+	}
+	if p.Terminal && opts.ConsoleSocket == nil {
+		return nil, errors.New("process.terminal is true but no console socket was given")
+	}
+	namespaces, err := c.namespacesToJoin()
+	if err != nil {
+		return nil, err
+	}
+	cgPaths, err := subCgroupPaths(c.state.CgroupPaths, opts.SubCgroups)
+	if err != nil {
+		return nil, err
+	}
+	return &execPlan{spec: &s, namespaces: namespaces, cgPaths: cgPaths}, nil
 }
 
 // subCgroupPaths resolves ExecOptions.SubCgroups against the container's
