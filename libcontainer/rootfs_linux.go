@@ -453,7 +453,7 @@ func checkEscape(root, dest string) error {
 		}
 		parts = append(strings.Split(target, "/"), parts...)
 		if !filepath.IsAbs(target) && climbs(resolved, target) {
-			return fmt.Errorf("destination %s: symlink %s -> %s points out of the rootfs", dest, "/"+filepath.Join(resolved...)+"/"+p, target)
+			return fmt.Errorf("destination %s: symlink %s -> %s points out of the rootfs", dest, "/"+filepath.Join(append(resolved, p)...), target)
 		}
 	}
 	return nil
