@@ -3,7 +3,11 @@ package libcontainer
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestSubCgroupPaths(t *testing.T) {
@@ -44,5 +48,72 @@ func TestSubCgroupPaths(t *testing.T) {
 		if got, err := subCgroupPaths(base, sub); err == nil {
 			t.Errorf("%v: accepted as %v", sub, got)
 		}
+	}
+}
+
+func TestPlanExec(t *testing.T) {
+	proc := func(mod func(p *specs.Process)) *specs.Process {
+		p := &specs.Process{Args: []string{"ps"}, Env: []string{"A=1"}}
+		if mod != nil {
+			mod(p)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		st   Status
+		opts ExecOptions
+		err  string // "" for planned
+	}{
+		{"running", Running, ExecOptions{Process: proc(nil)}, ""},
+		{"created", Created, ExecOptions{Process: proc(nil)}, ""},
+		{"paused", Paused, ExecOptions{Process: proc(nil)}, "cannot exec in a paused container"},
+		{"paused, ignored", Paused, ExecOptions{Process: proc(nil), IgnorePaused: true}, ""},
+		{"stopped", Stopped, ExecOptions{Process: proc(nil)}, "container not running"},
+		{"no process", Running, ExecOptions{}, "exec: no process given"},
+		{"no args", Running, ExecOptions{Process: proc(func(p *specs.Process) { p.Args = nil })}, "process.args"},
+		{"relative cwd", Running, ExecOptions{Process: proc(func(p *specs.Process) { p.Cwd = "tmp" })}, `process.cwd "tmp"`},
+		{"terminal without socket", Running, ExecOptions{Process: proc(func(p *specs.Process) { p.Terminal = true })}, "no console socket"},
+		{"unknown capability", Running, ExecOptions{Process: proc(func(p *specs.Process) {
+			p.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_NOPE"}}
+		})}, "CAP_NOPE"},
+		{"sub-cgroup of an unknown controller", Running, ExecOptions{Process: proc(nil), SubCgroups: map[string]string{"nope": "x"}}, "nope"},
+	} {
+		c := fakeContainer(t, tc.st, &fakeManager{})
+		x, err := c.planExec(tc.opts)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		// The container's config with the process replaced: its
+		// confinement applies to the exec'd process too.
+		if x.spec.Process != tc.opts.Process || x.spec.Process.Cwd != "/" {
+			t.Errorf("%s: process %+v, want the one given with cwd /", tc.name, x.spec.Process)
+		}
+		if x.spec.Linux == nil || len(x.spec.Linux.MaskedPaths) == 0 {
+			t.Errorf("%s: the container's linux section was not kept", tc.name)
+		}
+		// The init is this test process: every namespace is ours, none to join.
+		if len(x.namespaces) != 0 {
+			t.Errorf("%s: would join %v", tc.name, x.namespaces)
+		}
+		if !reflect.DeepEqual(x.cgPaths, c.state.CgroupPaths) {
+			t.Errorf("%s: cgroups %v, want the container's %v", tc.name, x.cgPaths, c.state.CgroupPaths)
+		}
+	}
+	// The stored config is left as it was.
+	c := fakeContainer(t, Running, &fakeManager{})
+	if _, err := c.planExec(ExecOptions{Process: proc(nil)}); err != nil {
+		t.Fatal(err)
+	}
+	c.spec = nil
+	if s, err := c.Spec(); err != nil || s.Process.Args[0] != "sh" {
+		t.Fatalf("stored config after exec: %v", err)
 	}
 }
