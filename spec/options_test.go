@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"reflect"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -65,6 +66,34 @@ func TestParseMountOptionsIDMap(t *testing.T) {
 		o := ParseMountOptions(tc.opts)
 		if o.IDMap != tc.idmap || o.IDMapRecursive != tc.recurse || len(o.Data) != 0 {
 			t.Errorf("%q: idmap %v recursive %v data %q", tc.opts, o.IDMap, o.IDMapRecursive, o.Data)
+		}
+	}
+}
+
+func TestParseMountOptions(t *testing.T) {
+	for _, tc := range []struct {
+		opts []string
+		want MountOptions
+	}{
+		{nil, MountOptions{}},
+		{[]string{"nosuid", "nodev", "noexec", "ro"}, MountOptions{Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY}},
+		// The last word wins, and the clearing one is remembered (a bind
+		// remount must not keep the source's flag).
+		{[]string{"ro", "rw"}, MountOptions{ClearFlags: unix.MS_RDONLY}},
+		{[]string{"rw", "ro"}, MountOptions{Flags: unix.MS_RDONLY}},
+		{[]string{"suid", "nosuid"}, MountOptions{Flags: unix.MS_NOSUID}},
+		{[]string{"defaults"}, MountOptions{}},
+		{[]string{"rbind", "rprivate", "shared"}, MountOptions{Bind: true, Recursive: true, Propagation: []uintptr{unix.MS_PRIVATE | unix.MS_REC, unix.MS_SHARED}}},
+		{[]string{"bind"}, MountOptions{Bind: true}},
+		{[]string{"rro", "rnosuid", "rsuid"}, MountOptions{RecAttrSet: unix.MOUNT_ATTR_RDONLY, RecAttrClr: unix.MOUNT_ATTR_NOSUID}},
+		// Unknown options are the filesystem's, in order.
+		{[]string{"mode=755", "size=65536k", "nosuid"}, MountOptions{Flags: unix.MS_NOSUID, Data: []string{"mode=755", "size=65536k"}}},
+		{[]string{"idmap"}, MountOptions{IDMap: true}},
+		{[]string{"ridmap"}, MountOptions{IDMap: true, IDMapRecursive: true}},
+	} {
+		got := ParseMountOptions(tc.opts)
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%q: %+v, want %+v", tc.opts, got, tc.want)
 		}
 	}
 }
