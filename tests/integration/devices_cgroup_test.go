@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,5 +56,20 @@ func TestDevicesOnlyResourcesAllow(t *testing.T) {
 				t.Fatalf("the host's console is allowed:\n%s", list)
 			}
 		})
+	}
+}
+
+// A node that cannot be made says which syscall failed on which path: a
+// directory where the config puts a device cannot be unlinked.
+func TestDeviceErrorNamesPath(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "true")
+	if err := os.MkdirAll(filepath.Join(b.dir, "rootfs/etc/nodedir/sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b.spec.Linux.Devices = []specs.LinuxDevice{{Path: "/etc/nodedir", Type: "c", Major: 1, Minor: 3}}
+	res := r.run(b, "devpath")
+	if want := "linux.devices /etc/nodedir: unlinkat /etc/nodedir: is a directory"; res.code == 0 || !strings.Contains(res.stderr, want) {
+		t.Fatalf("device over a directory: exit %d, stderr %q, want %q", res.code, res.stderr, want)
 	}
 }
