@@ -47,3 +47,29 @@ func (c *Container) liveCgroup() (cgroups.Manager, error) {
 	}
 	return cg, nil
 }
+
+// onCgroup runs f on the live cgroup of the container, under its lock and
+// once op is allowed in its status (op "": in any status); an error of f
+// is said to be from doing what to the container.
+func onCgroup[T any](c *Container, op Op, what string, f func(cgroups.Manager) (T, error)) (T, error) {
+	var zero T
+	l, err := c.lock()
+	if err != nil {
+		return zero, err
+	}
+	defer l.unlock()
+	if op != "" {
+		if _, err := c.check(op); err != nil {
+			return zero, err
+		}
+	}
+	cg, err := c.liveCgroup()
+	if err != nil {
+		return zero, err
+	}
+	v, err := f(cg)
+	if err != nil {
+		return zero, fmt.Errorf("%s container %s: %w", what, c.state.ID, err)
+	}
+	return v, nil
+}
