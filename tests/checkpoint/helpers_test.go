@@ -7,25 +7,22 @@ package checkpoint
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/sprout-runtime/sprout/spec"
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 var (
 	sproutBin, criuBin string
-	busybox            = "/bin/busybox"
 	// criuBroken says why criu cannot checkpoint here ("" if it can).
 	criuBroken string
 	// memTrack tells whether the kernel tracks dirty pages (pre-dump).
@@ -91,44 +88,13 @@ func (b *bundle) rootfs(p string) string { return filepath.Join(b.dir, "rootfs",
 func newBundle(t *testing.T, script string) *bundle {
 	t.Helper()
 	dir := t.TempDir()
-	root := filepath.Join(dir, "rootfs")
-	for _, d := range []string{"bin", "tmp", "proc", "sys", "dev", "mnt"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := os.ReadFile(busybox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "bin/busybox"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(busybox, "--list").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range strings.Fields(string(out)) {
-		if a != "busybox" {
-			os.Symlink("busybox", filepath.Join(root, "bin", a))
-		}
-	}
-	s := spec.Default(false)
-	s.Process.Terminal = false
-	s.Root.Readonly = false
-	s.Process.Args = []string{"sh", "-c", script}
-	return &bundle{dir: dir, spec: s}
+	harness.MakeRootfs(t, filepath.Join(dir, "rootfs"))
+	return &bundle{dir: dir, spec: harness.NewSpec("sh", "-c", script)}
 }
 
 func (b *bundle) save(t *testing.T) {
 	t.Helper()
-	data, err := json.MarshalIndent(b.spec, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(b.dir, "config.json"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	harness.SaveSpec(t, b.dir, b.spec)
 }
 
 type runtime struct {
@@ -137,22 +103,22 @@ type runtime struct {
 	// pipes are the test's ends of the detached containers' stdio; criu
 	// dumps pipes whose other end is outside, and they must stay open.
 	pipes []*os.File
+	h     *harness.Runtime
 }
 
 func newRuntime(t *testing.T) *runtime {
 	r := &runtime{t: t, root: t.TempDir()}
+	r.h = &harness.Runtime{T: t, Command: r.command, Timeout: 90 * time.Second}
 	t.Cleanup(r.cleanup)
 	return r
 }
 
+func (r *runtime) command(args ...string) *exec.Cmd {
+	return exec.Command(sproutBin, append([]string{"--root", r.root, "--criu", criuBin}, args...)...)
+}
+
 func (r *runtime) cleanup() {
-	entries, _ := os.ReadDir(r.root)
-	for _, e := range entries {
-		if st, err := r.state(e.Name()); err == nil && st.Pid > 0 {
-			syscall.Kill(st.Pid, syscall.SIGKILL)
-		}
-		r.sprout(nil, "delete", "--force", e.Name())
-	}
+	r.h.RemoveAll(r.root)
 	for _, p := range r.pipes {
 		p.Close()
 	}
@@ -208,29 +174,23 @@ func (r *runtime) exec(env []string, stdio []*os.File, args ...string) (result, 
 }
 
 // start starts a command; the function it returns waits for it, for 90 s
-// at most.
+// at most. Its stdio are pipes, not the harness's files: restore hands its
+// own stdio to criu as the restored container's, which were pipes.
 func (r *runtime) start(env []string, stdio []*os.File, args ...string) (func() (result, error), error) {
-	cmd := exec.Command(sproutBin, append([]string{"--root", r.root, "--criu", criuBin}, args...)...)
+	cmd := r.command(args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if stdio != nil {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio[0], stdio[1], stdio[2]
 	}
-	if err := cmd.Start(); err != nil {
+	wait, err := harness.Start(cmd, r.h.Timeout)
+	if err != nil {
 		return nil, err
 	}
 	return func() (result, error) {
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(90 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			return result{}, fmt.Errorf("sprout %v: timed out", args)
-		}
-		return result{out.String(), errb.String(), cmd.ProcessState.ExitCode()}, nil
+		res, err := wait()
+		return result{out.String(), errb.String(), res.Code}, err
 	}, nil
 }
 
@@ -276,25 +236,11 @@ func (r *runtime) detached(args ...string) {
 	}
 }
 
-func (r *runtime) state(id string) (*specs.State, error) {
-	res := r.sprout(nil, "state", id)
-	if res.code != 0 {
-		return nil, fmt.Errorf("state %s: %s", id, res.stderr)
-	}
-	var st specs.State
-	if err := json.Unmarshal([]byte(res.stdout), &st); err != nil {
-		return nil, err
-	}
-	return &st, nil
-}
+func (r *runtime) state(id string) (*specs.State, error) { return r.h.State(id) }
 
 func (r *runtime) mustState(id string) *specs.State {
 	r.t.Helper()
-	st, err := r.state(id)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return st
+	return r.h.MustState(id)
 }
 
 // counterScript counts in memory and writes each value to /tmp/count.
@@ -317,49 +263,23 @@ func count(t *testing.T, b *bundle) int {
 // waitCount waits until the counter has reached at least n.
 func waitCount(t *testing.T, b *bundle, n int) int {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if data, err := os.ReadFile(b.rootfs("tmp/count")); err == nil {
-			if v, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && v >= n {
-				return v
-			}
+	v := 0
+	if !harness.Poll(20*time.Second, func() bool {
+		data, err := os.ReadFile(b.rootfs("tmp/count"))
+		if err == nil {
+			v, err = strconv.Atoi(strings.TrimSpace(string(data)))
 		}
-		time.Sleep(20 * time.Millisecond)
+		return err == nil && v >= n
+	}) {
+		t.Fatalf("counter never reached %d", n)
 	}
-	t.Fatalf("counter never reached %d", n)
-	return 0
+	return v
 }
 
-func alive(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) > 0 && f[0] != "Z"
-}
-
-// cgroupOf returns the cgroup of pid in the hierarchy of controller.
-func cgroupOf(t *testing.T, pid int, controller string) string {
-	t.Helper()
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(data), "\n") {
-		parts := strings.SplitN(l, ":", 3)
-		if len(parts) == 3 {
-			for _, c := range strings.Split(parts[1], ",") {
-				if c == controller {
-					return parts[2]
-				}
-			}
-		}
-	}
-	t.Fatalf("pid %d has no %s cgroup: %s", pid, controller, data)
-	return ""
-}
+var (
+	alive    = harness.Alive
+	cgroupOf = harness.CgroupOf
+)
 
 // cgroupDirs lists the host cgroup directories named for id.
 func cgroupDirs(id string) []string {

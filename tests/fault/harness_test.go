@@ -6,24 +6,21 @@
 package fault
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sprout-runtime/sprout/spec"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
-var (
-	sproutBin string
-	busybox   = "/bin/busybox"
-)
+var sproutBin string
 
 func TestMain(m *testing.M) {
 	if os.Geteuid() != 0 {
@@ -34,9 +31,6 @@ func TestMain(m *testing.M) {
 	if sproutBin == "" {
 		fmt.Println("set SPROUT_BIN to the sprout binary under test")
 		os.Exit(1)
-	}
-	if b := os.Getenv("BUSYBOX"); b != "" {
-		busybox = b
 	}
 	os.Exit(m.Run())
 }
@@ -52,6 +46,7 @@ type rig struct {
 	// cgTop is the first level of the container's cgroupsPath, which
 	// create makes in every hierarchy.
 	cgTop string
+	h     *harness.Runtime
 }
 
 func newRig(t *testing.T, args ...string) *rig {
@@ -62,36 +57,12 @@ func newRig(t *testing.T, args ...string) *rig {
 		id: "c", cgTop: fmt.Sprintf("sprout-fault-%d-%d", os.Getpid(), rand.Int63()),
 	}
 	r.rootfs = filepath.Join(r.bundle, "rootfs")
-	for _, d := range []string{"bin", "proc", "sys", "dev", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(r.rootfs, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := os.ReadFile(busybox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(r.rootfs, "bin/busybox"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range []string{"sh", "sleep", "true"} {
-		if err := os.Symlink("busybox", filepath.Join(r.rootfs, "bin", a)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s := spec.Default(false)
-	s.Process.Terminal = false
-	s.Root.Readonly = false
-	s.Process.Args = args
+	r.h = &harness.Runtime{T: t, Command: r.cmd, Timeout: 60 * time.Second}
+	harness.MakeRootfs(t, r.rootfs)
+	s := harness.NewSpec(args...)
 	// Nested, so that create makes a parent level as well.
 	s.Linux.CgroupsPath = "/" + r.cgTop + "/" + r.id
-	cfg, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(r.bundle, "config.json"), cfg, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	harness.SaveSpec(t, r.bundle, s)
 	t.Cleanup(func() { r.sprout("delete", "--force", r.id) })
 	return r
 }
@@ -107,26 +78,12 @@ type result struct {
 	code int
 }
 
-// sprout runs a command to its end; a hang is a failure.
+// sprout runs a command to its end; a hang is a failure. Its output is
+// stdout and stderr in one.
 func (r *rig) sprout(args ...string) result {
 	r.t.Helper()
-	cmd := r.cmd(args...)
-	out, err := os.CreateTemp("", "sprout-fault-out")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer os.Remove(out.Name())
-	defer out.Close()
-	// A file, not a pipe: a detached container keeps its stdio.
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	if !waitTimeout(cmd, 60*time.Second) {
-		r.t.Fatalf("sprout %v hangs", args)
-	}
-	data, _ := os.ReadFile(out.Name())
-	return result{string(data), cmd.ProcessState.ExitCode()}
+	out := r.h.Sprout(args...)
+	return result{out.Stdout + out.Stderr, out.Code}
 }
 
 func (r *rig) must(args ...string) string {
@@ -138,44 +95,19 @@ func (r *rig) must(args ...string) string {
 	return res.out
 }
 
-// waitTimeout waits for a started command, killing it after d.
-func waitTimeout(cmd *exec.Cmd, d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-		return true
-	case <-time.After(d):
-		cmd.Process.Kill()
-		<-done
-		return false
-	}
-}
-
+// status is the container's status, "" when state fails.
 func (r *rig) status() string {
-	res := r.sprout("state", r.id)
-	if res.code != 0 {
+	st, err := r.h.State(r.id)
+	if err != nil {
 		return ""
 	}
-	var st struct {
-		Status string `json:"status"`
-	}
-	if json.Unmarshal([]byte(res.out), &st) != nil {
-		return ""
-	}
-	return st.Status
+	return string(st.Status)
 }
 
 // waitStatus polls until the container reaches want.
 func (r *rig) waitStatus(want string) {
 	r.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for r.status() != want {
-		if time.Now().After(deadline) {
-			r.t.Fatalf("container never became %s (is %q)", want, r.status())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	r.h.WaitStatus(r.id, specs.ContainerState(want))
 }
 
 // seen checks that state and list recognise whatever a killed command
@@ -199,14 +131,9 @@ func (r *rig) leaks() []string {
 	if _, err := os.Stat(filepath.Join(r.root, r.id)); err == nil {
 		out = append(out, "state directory "+filepath.Join(r.root, r.id))
 	}
-	for _, m := range cgroupMounts(r.t) {
-		filepath.WalkDir(filepath.Join(m, r.cgTop), func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				procs, _ := os.ReadFile(filepath.Join(p, "cgroup.procs"))
-				out = append(out, fmt.Sprintf("cgroup %s (processes: %q)", p, strings.Fields(string(procs))))
-			}
-			return nil
-		})
+	for _, p := range harness.CgroupTrees(r.t, r.cgTop) {
+		procs, _ := os.ReadFile(filepath.Join(p, "cgroup.procs"))
+		out = append(out, fmt.Sprintf("cgroup %s (processes: %q)", p, strings.Fields(string(procs))))
 	}
 	for _, p := range r.processes() {
 		out = append(out, "process "+p)
@@ -225,50 +152,7 @@ func (r *rig) leaks() []string {
 
 // processes lists the live processes in the container's cgroup or rooted
 // in its rootfs.
-func (r *rig) processes() []string {
-	var out []string
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		if _, after, _ := strings.Cut(string(stat), ") "); strings.HasPrefix(after, "Z") || strings.HasPrefix(after, "X") {
-			continue
-		}
-		cg, _ := os.ReadFile("/proc/" + e.Name() + "/cgroup")
-		root, _ := os.Readlink("/proc/" + e.Name() + "/root")
-		if strings.Contains(string(cg), "/"+r.cgTop+"/") || strings.Contains(string(cg), "/"+r.cgTop+"\n") || root == r.rootfs {
-			out = append(out, strings.TrimSpace(string(stat)))
-		}
-	}
-	return out
-}
-
-// cgroupMounts lists the mount point of every cgroup hierarchy under
-// /sys/fs/cgroup.
-func cgroupMounts(t *testing.T) []string {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(data), "\n") {
-		f := strings.Fields(l)
-		for i, x := range f {
-			// Other mounts of a hierarchy (a checkpoint tool's, say) are
-			// the same cgroups seen twice.
-			if x == "-" && i+1 < len(f) && (f[i+1] == "cgroup" || f[i+1] == "cgroup2") &&
-				(f[4] == "/sys/fs/cgroup" || strings.HasPrefix(f[4], "/sys/fs/cgroup/")) {
-				out = append(out, f[4])
-			}
-		}
-	}
-	return out
-}
+func (r *rig) processes() []string { return harness.ContainerProcesses(r.cgTop, r.rootfs) }
 
 // recover runs delete --force after a kill and checks that nothing is
 // left and that the ID can be created again. It returns what went wrong.

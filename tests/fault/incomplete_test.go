@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // A create killed after its init got ready but before it completed (the
@@ -25,7 +27,7 @@ func TestCreateKilledBeforeComplete(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if !waitTimeout(cmd, 60*time.Second) {
+	if !harness.WaitTimeout(cmd, 60*time.Second) {
 		t.Fatal("create under strace hangs")
 	}
 	if ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() {

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // injected are the syscalls at which sprout makes or removes state,
@@ -80,7 +82,7 @@ func (r *rig) injectKill(args []string, sys string, n int) bool {
 	if err := cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
-	if !waitTimeout(cmd, 60*time.Second) {
+	if !harness.WaitTimeout(cmd, 60*time.Second) {
 		r.t.Fatalf("sprout %v under strace (%s #%d) hangs", args, sys, n)
 	}
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
@@ -98,7 +100,7 @@ func (r *rig) cleanHost() {
 	}
 	time.Sleep(50 * time.Millisecond)
 	os.RemoveAll(r.root)
-	for _, m := range cgroupMounts(r.t) {
+	for _, m := range harness.CgroupMounts(r.t) {
 		removeCgroupTree(m + "/" + r.cgTop)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // TestRandomKill SIGKILLs each command SPROUT_RANDOM_KILLS times at a
@@ -33,7 +35,7 @@ func TestRandomKill(t *testing.T) {
 				}
 				time.Sleep(time.Duration(rand.Int63n(int64(40 * time.Millisecond))))
 				cmd.Process.Signal(syscall.SIGKILL)
-				if !waitTimeout(cmd, 60*time.Second) {
+				if !harness.WaitTimeout(cmd, 60*time.Second) {
 					t.Fatalf("%s does not end after SIGKILL", sc.name)
 				}
 				if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // counts is what a create/start/wait/delete cycle must leave as it was.
@@ -20,14 +22,7 @@ func (r *rig) counts() counts {
 	c.fds = len(fds)
 	mi, _ := os.ReadFile("/proc/self/mountinfo")
 	c.mounts = strings.Count(string(mi), "\n")
-	for _, m := range cgroupMounts(r.t) {
-		filepath.WalkDir(filepath.Join(m, r.cgTop), func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				c.cgroups++
-			}
-			return nil
-		})
-	}
+	c.cgroups = len(harness.CgroupTrees(r.t, r.cgTop))
 	c.procs = len(r.processes())
 	// Children of this test, zombies included: an unreaped one is a leak.
 	entries, _ := os.ReadDir("/proc")

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // The kernel enforces what the cgroup files say: a cpuset pins the
@@ -114,25 +116,15 @@ func TestKillAllAndDeleteWithoutPidNamespace(t *testing.T) {
 
 // alive tells whether pid runs (a zombie is not alive).
 func alive(pid string) bool {
-	stat, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && len(s) > i+2 && s[i+2] != 'Z'
+	n, err := strconv.Atoi(pid)
+	return err == nil && harness.Alive(n)
 }
 
 // outlives tells whether pid is still alive 5 s from now: a process sent
 // SIGKILL dies when the kernel next schedules it, which on a loaded machine
 // is not at once.
 func outlives(pid string) bool {
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if !alive(pid) {
-			return false
-		}
-	}
-	return alive(pid)
+	return !harness.Poll(5*time.Second, func() bool { return !alive(pid) })
 }
 
 func killPid(pid string) {

@@ -11,7 +11,10 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // containerd's shim takes a kill error containing runc's "container not
@@ -283,23 +286,6 @@ func TestFlagsAfterID(t *testing.T) {
 	}
 }
 
-// procCgroup is pid's cgroup in the v1 hierarchy of controller.
-func procCgroup(t *testing.T, pid int, controller string) string {
-	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(data), "\n") {
-		f := strings.SplitN(l, ":", 3)
-		if len(f) == 3 && strings.Contains(","+f[1]+",", ","+controller+",") {
-			return f[2]
-		}
-	}
-	t.Fatalf("no %s cgroup for %d: %s", controller, pid, data)
-	return ""
-}
-
 // runc refuses a container's cgroup that is frozen already: the init would
 // freeze as it joins (sprout's create used to hang, its init in D state).
 func TestCreateInFrozenCgroupRefused(t *testing.T) {
@@ -389,7 +375,7 @@ func TestUpdateMemoryUnlimitedLiftsSwap(t *testing.T) {
 	r.must("run", "-d", "--bundle", b.dir, "memunl")
 	t.Cleanup(func() { r.sprout("delete", "--force", "memunl") })
 	r.must("update", "--memory", "-1", "memunl")
-	dir := filepath.Join("/sys/fs/cgroup/memory", procCgroup(t, r.mustState("memunl").Pid, "memory"))
+	dir := filepath.Join("/sys/fs/cgroup/memory", harness.CgroupOf(t, r.mustState("memunl").Pid, "memory"))
 	for _, f := range []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"} {
 		data, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // An ID may start with '.', as in runc; the kernel refuses keyrings named
@@ -36,28 +37,6 @@ func TestDotIDSessionKeyring(t *testing.T) {
 	}
 }
 
-// sproutTimeout runs sprout and reports a hang as a failure of its own
-// instead of waiting for the helpers' long timeout.
-func (r *runtime) sproutTimeout(d time.Duration, args ...string) (result, bool) {
-	r.t.Helper()
-	cmd := exec.Command(sproutBin, append([]string{"--root", r.root}, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-		return result{out.String(), errb.String(), cmd.ProcessState.ExitCode()}, true
-	case <-time.After(d):
-		cmd.Process.Kill()
-		<-done
-		return result{out.String(), errb.String(), -1}, false
-	}
-}
-
 // A seccomp profile that kills every syscall kills the init before or at
 // execve: start says so, with the signal, instead of waiting forever for
 // the threads the kernel left alive (SCMP_ACT_KILL kills one thread).
@@ -70,26 +49,27 @@ func TestSeccompKillAtExec(t *testing.T) {
 			b.save(t)
 			r.must("create", "--bundle", b.dir, "sk")
 			pid := r.mustState("sk").Pid
-			res, finished := r.sproutTimeout(10*time.Second, "start", "sk")
-			if !finished {
-				t.Fatalf("start hangs")
+			// A hang fails at once, not after the helpers' long timeout.
+			wait, err := harness.Start(r.command("start", "sk"), 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := wait()
+			if err != nil {
+				t.Fatalf("start hangs: %v", err)
 			}
 			// KILL_PROCESS ends the whole init at once: where something
 			// reaps it before start reads its status (the VM tier's pid 1
 			// does), start cannot tell it from a process that exited, as
 			// with runc. KILL leaves threads behind, so start always knows.
-			racy := action == specs.ActKillProcess && res.code == 0
-			if !racy && (res.code == 0 || !strings.Contains(res.stderr, "died before or at exec") || !strings.Contains(res.stderr, "SIGSYS")) {
-				t.Fatalf("start: exit %d, stderr %q", res.code, res.stderr)
+			racy := action == specs.ActKillProcess && res.Code == 0
+			if !racy && (res.Code == 0 || !strings.Contains(res.Stderr, "died before or at exec") || !strings.Contains(res.Stderr, "SIGSYS")) {
+				t.Fatalf("start: exit %d, stderr %q", res.Code, res.Stderr)
 			}
 			// Nothing of the init is left: no thread still running, and
 			// the container is gone or stopped.
-			deadline := time.Now().Add(5 * time.Second)
-			for threadsAlive(pid) {
-				if time.Now().After(deadline) {
-					t.Fatalf("threads of init %d still run after start failed", pid)
-				}
-				time.Sleep(10 * time.Millisecond)
+			if !harness.Poll(5*time.Second, func() bool { return !harness.ThreadsAlive(pid) }) {
+				t.Fatalf("threads of init %d still run after start failed", pid)
 			}
 			if st, err := r.state("sk"); err == nil && st.Status != specs.StateStopped {
 				t.Fatalf("state after failed start: %s", st.Status)
@@ -97,45 +77,6 @@ func TestSeccompKillAtExec(t *testing.T) {
 			r.must("delete", "--force", "sk")
 		})
 	}
-}
-
-// threadsAlive tells whether any thread of pid is alive and not a zombie.
-func threadsAlive(pid int) bool {
-	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	for _, t := range tasks {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, t.Name()))
-		if err != nil {
-			continue
-		}
-		s := string(data)
-		if i := strings.LastIndexByte(s, ')'); i > 0 && len(s) > i+2 && s[i+2] != 'Z' && s[i+2] != 'X' {
-			return true
-		}
-	}
-	return false
-}
-
-// cgroupMounts lists the mount point of every cgroup hierarchy, v1 or v2,
-// under /sys/fs/cgroup.
-func cgroupMounts(t *testing.T) []string {
-	t.Helper()
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(data), "\n") {
-		f := strings.Fields(l)
-		for i, x := range f {
-			// Other mounts of a hierarchy (a checkpoint tool's, say) are
-			// the same cgroups seen twice.
-			if x == "-" && i+1 < len(f) && (f[i+1] == "cgroup" || f[i+1] == "cgroup2") &&
-				(f[4] == "/sys/fs/cgroup" || strings.HasPrefix(f[4], "/sys/fs/cgroup/")) {
-				out = append(out, f[4])
-			}
-		}
-	}
-	return out
 }
 
 // sharedCgroup makes a cgroup called name in every hierarchy, as an engine
@@ -159,7 +100,7 @@ func sharedCgroup(t *testing.T, name string) (dirs []string, hostPid int) {
 			}
 		}
 	})
-	for _, m := range cgroupMounts(t) {
+	for _, m := range harness.CgroupMounts(t) {
 		d := filepath.Join(m, name)
 		if err := os.Mkdir(d, 0o755); err != nil {
 			t.Fatal(err)

@@ -4,34 +4,25 @@
 package integration
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/sprout-runtime/sprout/spec"
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
-var (
-	sproutBin string
-	busybox   = "/bin/busybox"
-	applets   []string
-)
+var sproutBin string
 
 func TestMain(m *testing.M) {
 	if os.Geteuid() != 0 {
 		fmt.Println("integration tests need root")
 		os.Exit(1)
-	}
-	if b := os.Getenv("BUSYBOX"); b != "" {
-		busybox = b
 	}
 	sproutBin = os.Getenv("SPROUT_BIN")
 	tmp := ""
@@ -49,15 +40,9 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
-	out, err := exec.Command(busybox, "--list").Output()
-	if err != nil {
-		fmt.Println("busybox-static is needed at", busybox, err)
+	if _, err := harness.Applets(); err != nil {
+		fmt.Println("busybox-static is needed at", harness.Busybox, err)
 		os.Exit(1)
-	}
-	for _, a := range strings.Fields(string(out)) {
-		if a != "busybox" {
-			applets = append(applets, a)
-		}
 	}
 	code := m.Run()
 	if tmp != "" {
@@ -71,57 +56,21 @@ type bundle struct {
 	spec *specs.Spec
 }
 
-// rootfsDir makes a busybox rootfs under dir.
-func makeRootfs(t *testing.T, dir string) {
-	t.Helper()
-	for _, d := range []string{"bin", "etc", "tmp", "proc", "sys", "dev"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := os.ReadFile(busybox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range applets {
-		if err := os.Symlink("busybox", filepath.Join(dir, "bin", a)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	os.WriteFile(filepath.Join(dir, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home/nobody:/bin/sh\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "etc/group"), []byte("root:x:0:\nnogroup:x:65534:\n"), 0o644)
-}
+// makeRootfs makes a busybox rootfs under dir.
+func makeRootfs(t *testing.T, dir string) { harness.MakeRootfs(t, dir) }
 
 // newBundle makes a bundle whose process runs args (through sh -c when
 // given one string).
 func newBundle(t *testing.T, args ...string) *bundle {
 	t.Helper()
 	dir := t.TempDir()
-	makeRootfs(t, filepath.Join(dir, "rootfs"))
-	s := spec.Default(false)
-	s.Process.Terminal = false
-	s.Root.Readonly = false
-	if len(args) == 1 {
-		args = []string{"sh", "-c", args[0]}
-	}
-	if len(args) > 0 {
-		s.Process.Args = args
-	}
-	return &bundle{dir: dir, spec: s}
+	harness.MakeRootfs(t, filepath.Join(dir, "rootfs"))
+	return &bundle{dir: dir, spec: harness.NewSpec(args...)}
 }
 
 func (b *bundle) save(t *testing.T) {
 	t.Helper()
-	data, err := json.MarshalIndent(b.spec, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(b.dir, "config.json"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	harness.SaveSpec(t, b.dir, b.spec)
 }
 
 type runtime struct {
@@ -133,6 +82,7 @@ type runtime struct {
 	// user, when set, runs every command as that unprivileged user
 	// (rootless_test.go).
 	user *rootlessUser
+	h    *harness.Runtime
 }
 
 // systemdDriver runs every sprout command with --systemd-cgroup: the
@@ -142,45 +92,31 @@ var systemdDriver = os.Getenv("SPROUT_TEST_CGROUP_DRIVER") == "systemd"
 
 func newRuntime(t *testing.T) *runtime {
 	r := &runtime{t: t, root: t.TempDir()}
+	r.h = &harness.Runtime{T: t, Command: r.command, Timeout: 60 * time.Second}
 	t.Cleanup(r.cleanup)
 	return r
 }
 
 // cleanup kills and deletes whatever a failed test left, by PID.
-func (r *runtime) cleanup() {
-	entries, _ := os.ReadDir(r.root)
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		if st, err := r.state(e.Name()); err == nil && st.Pid > 0 {
-			syscall.Kill(st.Pid, syscall.SIGKILL)
-		}
-		r.sprout("delete", "--force", e.Name())
+func (r *runtime) cleanup() { r.h.RemoveAll(r.root) }
+
+// command is sprout with the runtime's root, driver and user.
+func (r *runtime) command(args ...string) *exec.Cmd {
+	global := []string{"--root", r.root}
+	if systemdDriver {
+		global = append(global, "--systemd-cgroup")
 	}
+	cmd := exec.Command(sproutBin, append(global, args...)...)
+	if r.user != nil {
+		r.user.apply(cmd)
+	}
+	return cmd
 }
 
 // leftProcesses lists the processes that hold the stdout or stderr of one
 // of this runtime's commands: what its commands left running. Other sprout
 // processes on the machine are not counted.
-func (r *runtime) leftProcesses() []string {
-	ours := map[string]bool{}
-	for _, name := range r.stdio {
-		ours[name] = true
-		ours[name+" (deleted)"] = true
-	}
-	var left []string
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		for _, fd := range []string{"1", "2"} {
-			if target, err := os.Readlink("/proc/" + e.Name() + "/fd/" + fd); err == nil && ours[target] {
-				left = append(left, e.Name())
-				break
-			}
-		}
-	}
-	return left
-}
+func (r *runtime) leftProcesses() []string { return harness.ProcessesHolding(r.stdio) }
 
 type result struct {
 	stdout, stderr string
@@ -189,49 +125,14 @@ type result struct {
 
 func (r *runtime) sproutIn(dir string, stdin *os.File, args ...string) result {
 	r.t.Helper()
-	global := []string{"--root", r.root}
-	if systemdDriver {
-		global = append(global, "--systemd-cgroup")
-	}
-	cmd := exec.Command(sproutBin, append(global, args...)...)
+	cmd := r.command(args...)
 	cmd.Dir = dir
-	if r.user != nil {
-		r.user.apply(cmd)
-	}
-	// Files, not pipes: a detached container keeps its stdio open, and
-	// waiting for a pipe's end would wait for the container.
-	outF, err := os.CreateTemp("", "sprout-out")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	errF, err := os.CreateTemp("", "sprout-err")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.stdio = append(r.stdio, outF.Name(), errF.Name())
-	defer os.Remove(outF.Name())
-	defer os.Remove(errF.Name())
-	defer outF.Close()
-	defer errF.Close()
-	cmd.Stdout, cmd.Stderr = outF, errF
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		r.t.Fatalf("sprout %v: timed out", args)
-	}
-	out, _ := os.ReadFile(outF.Name())
-	errb, _ := os.ReadFile(errF.Name())
-	return result{string(out), string(errb), cmd.ProcessState.ExitCode()}
+	out := r.h.Run(cmd)
+	r.stdio = append(r.stdio, out.Files...)
+	return result{out.Stdout, out.Stderr, out.Code}
 }
 
 func (r *runtime) sprout(args ...string) result {
@@ -266,39 +167,17 @@ func (r *runtime) output(b *bundle) string {
 	return res.stdout
 }
 
-func (r *runtime) state(id string) (*specs.State, error) {
-	res := r.sprout("state", id)
-	if res.code != 0 {
-		return nil, fmt.Errorf("state %s: %s", id, res.stderr)
-	}
-	var st specs.State
-	if err := json.Unmarshal([]byte(res.stdout), &st); err != nil {
-		return nil, err
-	}
-	return &st, nil
-}
+func (r *runtime) state(id string) (*specs.State, error) { return r.h.State(id) }
 
 func (r *runtime) mustState(id string) *specs.State {
 	r.t.Helper()
-	st, err := r.state(id)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return st
+	return r.h.MustState(id)
 }
 
 // waitStatus polls until the container reaches want.
 func (r *runtime) waitStatus(id string, want specs.ContainerState) {
 	r.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if st, err := r.state(id); err == nil && st.Status == want {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	st, _ := r.state(id)
-	r.t.Fatalf("container %s never became %s (state %+v)", id, want, st)
+	r.h.WaitStatus(id, want)
 }
 
 func hasLine(out, want string) bool {

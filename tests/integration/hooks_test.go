@@ -12,6 +12,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // recorderScript is what every recording hook runs, through a busybox
@@ -52,7 +54,7 @@ const (
 
 func newHookKit(t *testing.T, b *bundle) *hookKit {
 	t.Helper()
-	data, err := os.ReadFile(busybox)
+	data, err := os.ReadFile(harness.Busybox)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,46 +371,6 @@ func TestHookLifecycle(t *testing.T) {
 	}
 }
 
-// mountsUnder lists the mount points of the host under dir.
-func mountsUnder(t *testing.T, dir string) []string {
-	t.Helper()
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var points []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], dir) {
-			points = append(points, f[4])
-		}
-	}
-	return points
-}
-
-// containerProcs lists (by /proc/PID/stat) the live processes in a cgroup
-// called cgName or with rootfs as their root: what is left of a container
-// whatever its stage.
-func containerProcs(cgName, rootfs string) []string {
-	var pids []string
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		cg, _ := os.ReadFile("/proc/" + e.Name() + "/cgroup")
-		root, _ := os.Readlink("/proc/" + e.Name() + "/root")
-		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-		// A zombie has exited already; reaping it is its parent's job.
-		if _, after, _ := strings.Cut(string(stat), ") "); strings.HasPrefix(after, "Z") {
-			continue
-		}
-		if strings.Contains(string(cg), "/"+cgName+"\n") || root == rootfs {
-			pids = append(pids, strings.TrimSpace(string(stat)))
-		}
-	}
-	return pids
-}
-
 // cgroupsNamed lists the cgroups called name at the top of every
 // hierarchy, v1 or v2.
 func cgroupsNamed(name string) []string {
@@ -527,10 +489,10 @@ func TestHookFailure(t *testing.T) {
 				if _, err := os.Stat(filepath.Join(b.dir, "rootfs/process-ran")); err == nil {
 					t.Errorf("the container process ran")
 				}
-				if m := mountsUnder(t, b.dir); len(m) != 0 {
+				if m := harness.MountsUnder(t, b.dir); len(m) != 0 {
 					t.Errorf("mounts left in the host's mount table: %v", m)
 				}
-				if left := containerProcs(cgName, filepath.Join(b.dir, "rootfs")); len(left) != 0 {
+				if left := harness.ContainerProcesses(cgName, filepath.Join(b.dir, "rootfs")); len(left) != 0 {
 					t.Errorf("processes of the container left: %v", left)
 				}
 				if left := cgroupsNamed(cgName); len(left) != 0 {
@@ -575,7 +537,7 @@ func TestHookFailureRunsPoststop(t *testing.T) {
 			if st := k.state(t, "poststop"); st.Status != specs.StateStopped || st.ID != "hookstop" {
 				t.Errorf("poststop state %+v: want status stopped", st)
 			}
-			if left := containerProcs(cgName, filepath.Join(b.dir, "rootfs")); len(left) != 0 {
+			if left := harness.ContainerProcesses(cgName, filepath.Join(b.dir, "rootfs")); len(left) != 0 {
 				t.Errorf("processes of the container left: %v", left)
 			}
 			if res := r.sprout("state", "hookstop"); res.code == 0 {

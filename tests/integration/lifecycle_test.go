@@ -9,6 +9,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 func TestRunExitStatus(t *testing.T) {
@@ -86,17 +88,7 @@ func TestLifecycle(t *testing.T) {
 	r.must("delete", "--force", "lc")
 }
 
-func waitFile(t *testing.T, path string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("%s never appeared", path)
-}
+var waitFile = harness.WaitFile
 
 func TestKillSignals(t *testing.T) {
 	r := newRuntime(t)

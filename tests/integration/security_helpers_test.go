@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
@@ -21,6 +20,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // capBits numbers capabilities from x/sys's copy of linux/capability.h, so
@@ -217,25 +218,7 @@ func treeListing(t *testing.T, dir string) string {
 	return sb.String()
 }
 
-// hostMountsUnder lists the mount points of the test's own mount namespace
-// at or below dir.
-func hostMountsUnder(t *testing.T, dir string) []string {
-	t.Helper()
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fl := strings.Fields(sc.Text())
-		if len(fl) > 4 && (fl[4] == dir || strings.HasPrefix(fl[4], dir+"/")) {
-			out = append(out, fl[4])
-		}
-	}
-	return out
-}
+var hostMountsUnder = harness.MountsUnder
 
 // replaceMount swaps the config's mount at dest for m, or drops it when m
 // is nil.
@@ -263,30 +246,11 @@ func devFromRootfs(b *bundle) {
 // pollFile polls for a file the container writes into its rootfs.
 func pollFile(t *testing.T, path string, timeout time.Duration) ([]byte, bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		data, err := os.ReadFile(path)
-		if err == nil && len(data) > 0 {
-			return data, true
-		}
-		if time.Now().After(deadline) {
-			return nil, false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return harness.PollFile(path, timeout)
 }
 
 // processGone tells whether pid has exited (reaped or a zombie).
-func processGone(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	// The state follows the parenthesised command name.
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] == 'Z' || s[i+2] == 'X'
-}
+func processGone(pid int) bool { return !harness.Alive(pid) }
 
 // recvFds reads one message and the fds that came with it.
 func recvFds(conn *net.UnixConn) ([]byte, []int, error) {
