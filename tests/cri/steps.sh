@@ -12,6 +12,8 @@ D=$T/containerd
 CTR=(ctr --address "$D/containerd.sock" --namespace k8s.io)
 CRI=("$CRICTL" --config "$T/crictl.yaml")
 
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/trace.sh"
+
 note() { echo "# $*" >&2; }
 t() { timeout -k 5 "$STEP" "$@"; }
 cri() { t "${CRI[@]}" "$@"; }
@@ -52,28 +54,11 @@ STEPS=()
 # runtime_bin NAME REAL: the binary the CRI is told to run; with TRACE=1 a
 # wrapper logging each call, its exit status and the tail of its --log.
 runtime_bin() {
-	local name=$1 real=$2 w=$T/bin/$1
 	if [ "$TRACE" != 1 ]; then
-		echo "$real"
+		echo "$2"
 		return
 	fi
-	mkdir -p "$T/bin"
-	cat >"$w" <<EOF
-#!/bin/bash
-log=$T/trace/$name.log
-printf '%s [%s] %s\n' "\$(date +%T.%N)" "\$\$" "\$*" >>"\$log"
-logfile= prev=
-for a in "\$@"; do [ "\$prev" = --log ] && logfile=\$a; prev=\$a; done
-$(printf '%q' "$real") "\$@" 2> >(tee -a "$T/trace/$name.stderr" >&2)
-rc=\$?
-if [ \$rc -ne 0 ]; then
-	printf '%s [%s] exit %s\n' "\$(date +%T.%N)" "\$\$" "\$rc" >>"\$log"
-	[ -n "\$logfile" ] && [ -f "\$logfile" ] && tail -n 3 "\$logfile" | sed 's/^/    log: /' >>"\$log"
-fi
-exit \$rc
-EOF
-	chmod 755 "$w"
-	echo "$w"
+	trace_wrapper "$2" "$1" "$T/bin" "$T/trace"
 }
 
 setup() {

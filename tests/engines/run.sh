@@ -40,6 +40,7 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "$0: needs root" >&2; exit 2; }
 . "$REPO/tests/lib/rootfs.sh"
 . "$REPO/tests/lib/cgroups.sh"
+. "$REPO/tests/lib/trace.sh"
 
 PKGS=(busybox-static util-linux bsdutils)
 for e in "${ENGINES[@]}"; do
@@ -212,33 +213,11 @@ fail() {
 # BINARY; with --trace it is a wrapper, logging to NAME.log every call,
 # its stderr, its exit status and the tail of its --log file.
 runtime_bin() {
-	local real=$1 name=$2
 	if [ $TRACE -eq 0 ]; then
-		echo "$real"
+		echo "$1"
 		return
 	fi
-	local w=$T/trace-bin/$name
-	mkdir -p "$T/trace-bin"
-	if [ ! -x "$w" ]; then
-		cat >"$w" <<EOF
-#!/bin/bash
-# Logs argv, stderr, exit status and the --log file of each call.
-log=$TRACEDIR/$name.log
-printf '%s [%s] %s\n' "\$(date +%T.%N)" "\$\$" "\$*" >>"\$log"
-logfile=
-prev=
-for a in "\$@"; do [ "\$prev" = --log ] && logfile=\$a; prev=\$a; done
-$(printf '%q' "$real") "\$@" 2> >(tee -a "$TRACEDIR/$name.stderr" >&2)
-rc=\$?
-if [ \$rc -ne 0 ]; then
-	printf '%s [%s] exit %s\n' "\$(date +%T.%N)" "\$\$" "\$rc" >>"\$log"
-	[ -n "\$logfile" ] && [ -f "\$logfile" ] && tail -n 5 "\$logfile" | sed 's/^/    log: /' >>"\$log"
-fi
-exit \$rc
-EOF
-		chmod 755 "$w"
-	fi
-	echo "$w"
+	trace_wrapper "$1" "$2" "$T/trace-bin" "$TRACEDIR"
 }
 
 # runtime_state_dir ID finds the directory holding the runtime's state.json
