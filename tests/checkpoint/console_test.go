@@ -1,61 +1,49 @@
 package checkpoint
 
 import (
-	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // consoleSocket listens where sprout sends a pty master and returns it.
 type consoleSocket struct {
 	path string
-	fd   int
+	l    *net.UnixListener
 }
 
 func newConsoleSocket(t *testing.T) *consoleSocket {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "console.sock")
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Listen(fd, 1); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	return &consoleSocket{path: path, fd: fd}
+	t.Cleanup(func() { l.Close() })
+	return &consoleSocket{path: path, l: l}
 }
 
 // master accepts one connection and receives the fd sent on it.
 func (c *consoleSocket) master(t *testing.T) *os.File {
 	t.Helper()
-	conn, _, err := unix.Accept(c.fd)
+	conn, err := c.l.AcceptUnix()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Close(conn)
-	buf, oob := make([]byte, 256), make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := unix.Recvmsg(conn, buf, oob, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) == 0 {
-		t.Fatalf("no fd on the console socket: %v", err)
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
+	defer conn.Close()
+	_, fds, err := harness.RecvFds(conn)
 	if err != nil || len(fds) == 0 {
 		t.Fatalf("no fd on the console socket: %v", err)
 	}
+	// Non-blocking, so that reads from the master honour deadlines.
+	unix.SetNonblock(fds[0], true)
 	f := os.NewFile(uintptr(fds[0]), "pty-master")
 	t.Cleanup(func() { f.Close() })
 	return f
@@ -64,18 +52,11 @@ func (c *consoleSocket) master(t *testing.T) *os.File {
 // readUntil reads the pty master until want shows up.
 func readUntil(t *testing.T, m *os.File, want string) string {
 	t.Helper()
-	var got strings.Builder
-	buf := make([]byte, 4096)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(got.String(), want) {
-		m.SetReadDeadline(deadline)
-		n, err := m.Read(buf)
-		got.Write(buf[:max(n, 0)])
-		if err != nil && !errors.Is(err, syscall.EINTR) {
-			t.Fatalf("pty: waiting for %q: %v; read %q", want, err, got.String())
-		}
+	out, err := harness.ReadUntil(m, 20*time.Second, func(s string) bool { return strings.Contains(s, want) })
+	if err != nil {
+		t.Fatalf("pty: waiting for %q: %v; read %q", want, err, out)
 	}
-	return got.String()
+	return out
 }
 
 // A container on a terminal is restored onto a new pty, whose master goes

@@ -49,9 +49,7 @@ func TestCriuTooOld(t *testing.T) {
 	}
 	r := newRuntime(t)
 	b := newBundle(t, counterScript)
-	b.save(t)
-	r.detached("run", "-d", "--bundle", b.dir, "old1")
-	pid := r.mustState("old1").Pid
+	pid := r.runDetached(b, "old1")
 	img := filepath.Join(t.TempDir(), "img")
 	env := []string{"FAKE_CRIU_VERSION=2.12.1"}
 	res := r.sproutEnv(env, nil, "--criu", self, "checkpoint", "--image-path", img, "old1")

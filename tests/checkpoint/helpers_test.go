@@ -34,16 +34,8 @@ func TestMain(m *testing.M) {
 		fakeCriu(v)
 		return
 	}
-	if os.Geteuid() != 0 {
-		fmt.Println("checkpoint tests need root")
-		os.Exit(1)
-	}
-	sproutBin = os.Getenv("SPROUT_BIN")
+	sproutBin = harness.SproutBin("checkpoint")
 	criuBin = os.Getenv("SPROUT_CRIU")
-	if sproutBin == "" {
-		fmt.Println("SPROUT_BIN must name the sprout binary (make checkpoint sets it)")
-		os.Exit(1)
-	}
 	if criuBin == "" {
 		criuBin = "criu"
 	}
@@ -87,15 +79,11 @@ func (b *bundle) rootfs(p string) string { return filepath.Join(b.dir, "rootfs",
 // newBundle makes a busybox bundle running sh -c script.
 func newBundle(t *testing.T, script string) *bundle {
 	t.Helper()
-	dir := t.TempDir()
-	harness.MakeRootfs(t, filepath.Join(dir, "rootfs"))
-	return &bundle{dir: dir, spec: harness.NewSpec("sh", "-c", script)}
+	dir, s := harness.NewBundle(t, "sh", "-c", script)
+	return &bundle{dir: dir, spec: s}
 }
 
-func (b *bundle) save(t *testing.T) {
-	t.Helper()
-	harness.SaveSpec(t, b.dir, b.spec)
-}
+func (b *bundle) save(t *testing.T) { harness.SaveSpec(t, b.dir, b.spec) }
 
 type runtime struct {
 	t    *testing.T
@@ -234,6 +222,15 @@ func (r *runtime) detached(args ...string) {
 		n, _ := errR.Read(buf)
 		r.t.Fatalf("sprout %v: exit %d: %s", args, res.code, buf[:max(n, 0)])
 	}
+}
+
+// runDetached saves b's config, runs it detached as id (detached) and
+// returns its init's PID.
+func (r *runtime) runDetached(b *bundle, id string) int {
+	r.t.Helper()
+	b.save(r.t)
+	r.detached("run", "-d", "--bundle", b.dir, id)
+	return r.mustState(id).Pid
 }
 
 func (r *runtime) state(id string) (*specs.State, error) { return r.h.State(id) }

@@ -21,8 +21,7 @@ func TestRestoreNewIDNewCgroup(t *testing.T) {
 	b := newBundle(t, counterScript)
 	limit := int64(64 << 20)
 	b.spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
-	b.save(t)
-	r.detached("run", "-d", "--bundle", b.dir, "old1")
+	r.runDetached(b, "old1")
 	at := waitCount(t, b, 3)
 	img, work := filepath.Join(t.TempDir(), "img"), filepath.Join(t.TempDir(), "work")
 	r.must("checkpoint", "--image-path", img, "--work-path", work, "old1")
@@ -84,8 +83,7 @@ func TestRestoreHooks(t *testing.T) {
 		CreateRuntime: []specs.Hook{hook("createRuntime")},
 		Poststop:      []specs.Hook{hook("poststop")},
 	}
-	b.save(t)
-	r.detached("run", "-d", "--bundle", b.dir, "hk1")
+	r.runDetached(b, "hk1")
 	waitCount(t, b, 3)
 	img := filepath.Join(t.TempDir(), "img")
 	r.must("checkpoint", "--image-path", img, "hk1")
@@ -154,8 +152,7 @@ func TestRestoreJoinedNetns(t *testing.T) {
 			b.spec.Linux.Namespaces[i].Path = nsPath
 		}
 	}
-	b.save(t)
-	r.detached("run", "-d", "--bundle", b.dir, "ns1")
+	r.runDetached(b, "ns1")
 	waitCount(t, b, 3)
 	img := filepath.Join(t.TempDir(), "img")
 	r.must("checkpoint", "--image-path", img, "ns1")
@@ -176,8 +173,7 @@ func TestEmptyNetns(t *testing.T) {
 	caps.Bounding = append(caps.Bounding, "CAP_NET_ADMIN")
 	caps.Effective = append(caps.Effective, "CAP_NET_ADMIN")
 	caps.Permitted = append(caps.Permitted, "CAP_NET_ADMIN")
-	b.save(t)
-	r.detached("run", "-d", "--bundle", b.dir, "en1")
+	r.runDetached(b, "en1")
 	waitCount(t, b, 3)
 	if out := r.must("exec", "en1", "cat", "/sys/class/net/lo/flags"); strings.TrimSpace(out) != "0x9" {
 		t.Fatalf("lo flags before checkpoint %q, want up (0x9)", out)

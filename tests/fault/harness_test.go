@@ -23,15 +23,7 @@ import (
 var sproutBin string
 
 func TestMain(m *testing.M) {
-	if os.Geteuid() != 0 {
-		fmt.Println("fault tests need root")
-		os.Exit(1)
-	}
-	sproutBin = os.Getenv("SPROUT_BIN")
-	if sproutBin == "" {
-		fmt.Println("set SPROUT_BIN to the sprout binary under test")
-		os.Exit(1)
-	}
+	sproutBin = harness.SproutBin("fault")
 	os.Exit(m.Run())
 }
 

@@ -85,6 +85,15 @@ func MakeRootfs(t *testing.T, dir string) {
 	}
 }
 
+// NewBundle makes a bundle directory with a busybox rootfs; its config
+// is NewSpec(args...), which SaveSpec writes once the test has changed it.
+func NewBundle(t *testing.T, args ...string) (dir string, s *specs.Spec) {
+	t.Helper()
+	dir = t.TempDir()
+	MakeRootfs(t, filepath.Join(dir, "rootfs"))
+	return dir, NewSpec(args...)
+}
+
 // NewSpec is `sprout spec`'s config with no terminal and a writable root,
 // as a test that reads the container's output and files wants it, running
 // args (through sh -c when given one string).

@@ -118,6 +118,31 @@ func sharedCgroup(t *testing.T, name string) (dirs []string, hostPid int) {
 	return dirs, host.Process.Pid
 }
 
+// runInSharedCgroup runs container "shared" in a cgroup it shares with a
+// host process (sharedCgroup), with or without a pid namespace; its init
+// has a child, whose host PID it returns when there is no pid namespace.
+func runInSharedCgroup(t *testing.T, r *runtime, pidns bool) (dirs []string, hostPid int, child string) {
+	t.Helper()
+	name := fmt.Sprintf("sprout-shared-%d", time.Now().UnixNano())
+	dirs, hostPid = sharedCgroup(t, name)
+	b := newBundle(t, "sleep 1001 & echo $! > /tmp/child; exec sleep 1002")
+	if !pidns {
+		withoutPidNamespace(b)
+	}
+	b.spec.Linux.CgroupsPath = "/" + name
+	b.save(t)
+	r.must("run", "-d", "--bundle", b.dir, "shared")
+	data, ok := harness.PollFile(b.dir+"/rootfs/tmp/child", 10*time.Second)
+	if !ok {
+		t.Fatal("the container never wrote its child's PID")
+	}
+	if !pidns {
+		child = strings.TrimSpace(string(data))
+		t.Cleanup(func() { killPid(child) })
+	}
+	return dirs, hostPid, child
+}
+
 // delete --force of a container in a cgroup it shares with a host process
 // kills only the container's processes and leaves the cgroup, which it did
 // not make.
@@ -125,16 +150,7 @@ func TestDeleteForceSharedCgroup(t *testing.T) {
 	for _, pidns := range []bool{true, false} {
 		t.Run(fmt.Sprintf("pidns=%v", pidns), func(t *testing.T) {
 			r := newRuntime(t)
-			name := fmt.Sprintf("sprout-shared-%d", time.Now().UnixNano())
-			dirs, hostPid := sharedCgroup(t, name)
-			b := newBundle(t, "sleep 1001 & echo $! > /tmp/child; exec sleep 1002")
-			if !pidns {
-				withoutPidNamespace(b)
-			}
-			b.spec.Linux.CgroupsPath = "/" + name
-			b.save(t)
-			r.must("run", "-d", "--bundle", b.dir, "shared")
-			waitFile(t, b.dir+"/rootfs/tmp/child")
+			dirs, hostPid, child := runInSharedCgroup(t, r, pidns)
 			init := r.mustState("shared").Pid
 			if !alive(strconv.Itoa(hostPid)) {
 				t.Fatalf("host process %d died before delete", hostPid)
@@ -157,13 +173,7 @@ func TestDeleteForceSharedCgroup(t *testing.T) {
 					t.Errorf("delete removed cgroup %s, which it did not make: %v", d, err)
 				}
 			}
-			if pidns {
-				return
-			}
-			data, _ := os.ReadFile(b.dir + "/rootfs/tmp/child")
-			child := strings.TrimSpace(string(data))
-			t.Cleanup(func() { killPid(child) })
-			if alive(child) {
+			if !pidns && outlives(child) {
 				t.Fatalf("delete --force left the container's process %s alive", child)
 			}
 		})
@@ -209,27 +219,13 @@ func TestKillAllSharedCgroup(t *testing.T) {
 	for _, pidns := range []bool{true, false} {
 		t.Run(fmt.Sprintf("pidns=%v", pidns), func(t *testing.T) {
 			r := newRuntime(t)
-			name := fmt.Sprintf("sprout-shared-%d", time.Now().UnixNano())
-			_, hostPid := sharedCgroup(t, name)
-			b := newBundle(t, "sleep 1001 & echo $! > /tmp/child; exec sleep 1002")
-			if !pidns {
-				withoutPidNamespace(b)
-			}
-			b.spec.Linux.CgroupsPath = "/" + name
-			b.save(t)
-			r.must("run", "-d", "--bundle", b.dir, "shared")
-			waitFile(t, b.dir+"/rootfs/tmp/child")
-			data, _ := os.ReadFile(b.dir + "/rootfs/tmp/child")
-			child := strings.TrimSpace(string(data))
-			if !pidns {
-				t.Cleanup(func() { killPid(child) })
-			}
+			_, hostPid, child := runInSharedCgroup(t, r, pidns)
 			r.must("kill", "--all", "shared", "KILL")
 			r.waitStatus("shared", specs.StateStopped)
 			if !alive(strconv.Itoa(hostPid)) {
 				t.Fatalf("kill --all killed host process %d that shares the cgroup", hostPid)
 			}
-			if !pidns && alive(child) {
+			if !pidns && outlives(child) {
 				t.Fatalf("kill --all left the container's process %s alive", child)
 			}
 			r.must("delete", "shared")

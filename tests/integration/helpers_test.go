@@ -19,31 +19,25 @@ import (
 
 var sproutBin string
 
+// TestMain builds sprout when SPROUT_BIN does not name it.
 func TestMain(m *testing.M) {
-	if os.Geteuid() != 0 {
-		fmt.Println("integration tests need root")
-		os.Exit(1)
-	}
-	sproutBin = os.Getenv("SPROUT_BIN")
 	tmp := ""
-	if sproutBin == "" {
+	if os.Getenv("SPROUT_BIN") == "" {
 		var err error
 		tmp, err = os.MkdirTemp("", "sprout-bin")
 		if err != nil {
 			panic(err)
 		}
-		sproutBin = filepath.Join(tmp, "sprout")
-		build := exec.Command("go", "build", "-o", sproutBin, "../..")
+		bin := filepath.Join(tmp, "sprout")
+		build := exec.Command("go", "build", "-o", bin, "../..")
 		build.Stdout, build.Stderr = os.Stdout, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Println("build sprout:", err)
 			os.Exit(1)
 		}
+		os.Setenv("SPROUT_BIN", bin)
 	}
-	if _, err := harness.Applets(); err != nil {
-		fmt.Println("busybox-static is needed at", harness.Busybox, err)
-		os.Exit(1)
-	}
+	sproutBin = harness.SproutBin("integration")
 	code := m.Run()
 	if tmp != "" {
 		os.RemoveAll(tmp)
@@ -63,15 +57,11 @@ func makeRootfs(t *testing.T, dir string) { harness.MakeRootfs(t, dir) }
 // given one string).
 func newBundle(t *testing.T, args ...string) *bundle {
 	t.Helper()
-	dir := t.TempDir()
-	harness.MakeRootfs(t, filepath.Join(dir, "rootfs"))
-	return &bundle{dir: dir, spec: harness.NewSpec(args...)}
+	dir, s := harness.NewBundle(t, args...)
+	return &bundle{dir: dir, spec: s}
 }
 
-func (b *bundle) save(t *testing.T) {
-	t.Helper()
-	harness.SaveSpec(t, b.dir, b.spec)
-}
+func (b *bundle) save(t *testing.T) { harness.SaveSpec(t, b.dir, b.spec) }
 
 type runtime struct {
 	t    *testing.T

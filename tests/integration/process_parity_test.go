@@ -8,6 +8,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // The pty of run -t and exec -t belongs to process.user, as runc makes it:
@@ -43,17 +45,8 @@ func TestPtyOwnedByProcessUser(t *testing.T) {
 
 // readPtyUntil reads the terminal until its output holds want (or 20 s).
 func readPtyUntil(master *os.File, want string) string {
-	var out strings.Builder
-	buf := make([]byte, 4096)
-	master.SetReadDeadline(time.Now().Add(20 * time.Second))
-	for !strings.Contains(out.String(), want) {
-		n, err := master.Read(buf)
-		out.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return out.String()
+	out, _ := harness.ReadUntil(master, 20*time.Second, func(s string) bool { return strings.Contains(s, want) })
+	return out
 }
 
 // process.cwd is entered before the switch to process.user, as in runc: a

@@ -252,29 +252,6 @@ func pollFile(t *testing.T, path string, timeout time.Duration) ([]byte, bool) {
 // processGone tells whether pid has exited (reaped or a zombie).
 func processGone(pid int) bool { return !harness.Alive(pid) }
 
-// recvFds reads one message and the fds that came with it.
-func recvFds(conn *net.UnixConn) ([]byte, []int, error) {
-	buf := make([]byte, 64<<10)
-	oob := make([]byte, unix.CmsgSpace(4*8))
-	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
-	if err != nil {
-		return nil, nil, fmt.Errorf("recvmsg: %w", err)
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil {
-		return nil, nil, fmt.Errorf("control message: %w", err)
-	}
-	var fds []int
-	for i := range msgs {
-		got, err := unix.ParseUnixRights(&msgs[i])
-		if err != nil {
-			return nil, nil, fmt.Errorf("SCM_RIGHTS: %w", err)
-		}
-		fds = append(fds, got...)
-	}
-	return buf[:n], fds, nil
-}
-
 // listenConsole is a --console-socket that hands the pty master it
 // receives to the test. The channel closes without a value if none came.
 func listenConsole(t *testing.T) (string, <-chan *os.File) {
@@ -294,7 +271,7 @@ func listenConsole(t *testing.T) (string, <-chan *os.File) {
 		defer conn.Close()
 		// A runtime that connects and never sends must not hang cleanup.
 		conn.SetDeadline(time.Now().Add(time.Minute))
-		_, fds, err := recvFds(conn)
+		_, fds, err := harness.RecvFds(conn)
 		if err != nil || len(fds) == 0 {
 			return
 		}
@@ -366,7 +343,7 @@ func serveAgent(ln *net.UnixListener, errno unix.Errno, deadline time.Time, rep 
 	if err := conn.SetDeadline(deadline); err != nil {
 		return err
 	}
-	first, fds, err := recvFds(conn)
+	first, fds, err := harness.RecvFds(conn)
 	if err != nil {
 		return err
 	}

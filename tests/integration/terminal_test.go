@@ -14,6 +14,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // pollable wraps a pty master so that reads can time out.
@@ -31,20 +33,12 @@ func pollable(t *testing.T, fd int, name string) *os.File {
 // returns everything read, with the terminal's \r dropped.
 func readUntil(t *testing.T, master *os.File, want string) string {
 	t.Helper()
-	var out strings.Builder
-	buf := make([]byte, 4096)
-	deadline := time.Now().Add(20 * time.Second)
-	for !hasLine(out.String(), want) {
-		if err := master.SetReadDeadline(deadline); err != nil {
-			t.Fatal(err)
-		}
-		n, err := master.Read(buf)
-		out.WriteString(strings.ReplaceAll(string(buf[:n]), "\r", ""))
-		if err != nil {
-			t.Fatalf("waiting for %q on the terminal: %v; got %q", want, err, out.String())
-		}
+	clean := func(s string) string { return strings.ReplaceAll(s, "\r", "") }
+	out, err := harness.ReadUntil(master, 20*time.Second, func(s string) bool { return hasLine(clean(s), want) })
+	if err != nil {
+		t.Fatalf("waiting for %q on the terminal: %v; got %q", want, err, clean(out))
 	}
-	return out.String()
+	return clean(out)
 }
 
 func write(t *testing.T, f *os.File, s string) {
@@ -65,24 +59,17 @@ func receiveMaster(l *net.UnixListener) (int, string, error) {
 		return -1, "", err
 	}
 	defer conn.Close()
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4*4))
-	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	msg, fds, err := harness.RecvFds(conn)
 	if err != nil {
 		return -1, "", err
 	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return -1, "", fmt.Errorf("control messages %v: %v", msgs, err)
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
+	if len(fds) != 1 {
 		for _, fd := range fds {
 			unix.Close(fd)
 		}
-		return -1, "", fmt.Errorf("want one fd, got %v: %v", fds, err)
+		return -1, "", fmt.Errorf("want one fd, got %v", fds)
 	}
-	return fds[0], string(buf[:n]), nil
+	return fds[0], string(msg), nil
 }
 
 func terminalBundle(t *testing.T) *bundle {
