@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,26 +12,9 @@ func TestExecTTYConsoleSocket(t *testing.T) {
 	r := newRuntime(t)
 	startSleeper(t, r, "extty")
 	sock := filepath.Join(t.TempDir(), "exec-console.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	type received struct {
-		fd  int
-		err error
-	}
-	got := make(chan received, 1)
-	go func() {
-		fd, _, err := receiveMaster(l)
-		got <- received{fd, err}
-	}()
+	got := receiveConsole(t, sock)
 	r.must("exec", "-d", "-t", "--console-socket", sock, "extty", "sh")
-	rcv := <-got
-	if rcv.err != nil {
-		t.Fatalf("console socket: %v", rcv.err)
-	}
-	master := pollable(t, rcv.fd, "exec-pty")
+	master, _ := consoleMaster(t, got)
 	write(t, master, "tty; echo exec-$((20+22))\n")
 	out := readUntil(t, master, "exec-42")
 	if !strings.Contains(out, "/dev/pts/") {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -384,28 +383,11 @@ func TestRootlessTerminalSeccompHook(t *testing.T) {
 	b.spec.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "id -u > " + hookOut}}}}
 	r.saveAs(b)
 	sock := filepath.Join(u.xdg, "console.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	got := receiveConsole(t, sock)
 	os.Chown(sock, int(u.uid), int(u.gid))
-	type received struct {
-		fd  int
-		err error
-	}
-	got := make(chan received, 1)
-	go func() {
-		fd, _, err := receiveMaster(l)
-		got <- received{fd, err}
-	}()
 	r.must("create", "--console-socket", sock, "--bundle", b.dir, "rltty")
 	defer r.sprout("delete", "--force", "rltty")
-	rcv := <-got
-	if rcv.err != nil {
-		t.Fatalf("console socket: %v", rcv.err)
-	}
-	master := pollable(t, rcv.fd, "pty-master")
+	master, _ := consoleMaster(t, got)
 	if data, err := os.ReadFile(hookOut); err != nil || strings.TrimSpace(string(data)) != strconv.Itoa(int(u.uid)) {
 		t.Errorf("createRuntime hook: ran as %q (%v), want the user %d", data, err, u.uid)
 	}

@@ -72,6 +72,41 @@ func receiveMaster(l *net.UnixListener) (int, string, error) {
 	return fds[0], string(msg), nil
 }
 
+// console is what a console socket received: a pty master and the
+// message that came with it, the slave's name.
+type console struct {
+	fd   int
+	name string
+	err  error
+}
+
+// receiveConsole listens at sock, as an engine's console-socket consumer
+// does, and receives one pty master in the background.
+func receiveConsole(t *testing.T, sock string) <-chan console {
+	t.Helper()
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	got := make(chan console, 1)
+	go func() {
+		fd, name, err := receiveMaster(l)
+		got <- console{fd, name, err}
+	}()
+	return got
+}
+
+// consoleMaster waits for the pty master receiveConsole gets.
+func consoleMaster(t *testing.T, got <-chan console) (*os.File, console) {
+	t.Helper()
+	c := <-got
+	if c.err != nil {
+		t.Fatalf("console socket: %v", c.err)
+	}
+	return pollable(t, c.fd, "pty-master"), c
+}
+
 func terminalBundle(t *testing.T) *bundle {
 	t.Helper()
 	b := newBundle(t, "sh")
@@ -85,28 +120,10 @@ func TestTerminalConsoleSocket(t *testing.T) {
 	b.spec.Process.ConsoleSize = &specs.Box{Height: 37, Width: 111}
 	b.save(t)
 	sock := filepath.Join(t.TempDir(), "console.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	type received struct {
-		fd   int
-		name string
-		err  error
-	}
-	got := make(chan received, 1)
-	go func() {
-		fd, name, err := receiveMaster(l)
-		got <- received{fd, name, err}
-	}()
+	got := receiveConsole(t, sock)
 	r.must("create", "--console-socket", sock, "--bundle", b.dir, "tty")
 	defer r.sprout("delete", "--force", "tty")
-	rcv := <-got
-	if rcv.err != nil {
-		t.Fatalf("console socket: %v", rcv.err)
-	}
-	master := pollable(t, rcv.fd, "pty-master")
+	master, rcv := consoleMaster(t, got)
 	// It must really be a pty master: only a master answers TIOCGPTN.
 	n, err := unix.IoctlGetUint32(rcv.fd, unix.TIOCGPTN)
 	if err != nil {
@@ -263,26 +280,10 @@ func TestTerminalReadonlyDev(t *testing.T) {
 	}
 	b.save(t)
 	sock := filepath.Join(t.TempDir(), "console.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	got := make(chan int, 1)
-	go func() {
-		fd, _, err := receiveMaster(l)
-		if err != nil {
-			fd = -1
-		}
-		got <- fd
-	}()
+	got := receiveConsole(t, sock)
 	r.must("create", "--console-socket", sock, "--bundle", b.dir, "rodevtty")
 	defer r.sprout("delete", "--force", "rodevtty")
-	fd := <-got
-	if fd < 0 {
-		t.Fatal("no pty received")
-	}
-	master := pollable(t, fd, "pty-master")
+	master, _ := consoleMaster(t, got)
 	r.must("start", "rodevtty")
 	write(t, master, "grep ' /dev ' /proc/self/mountinfo | cut -d' ' -f6 | cut -d, -f1; test -c /dev/console && echo console-$(tty | cut -c1-8); echo done-$((6*7))\n")
 	out := readUntil(t, master, "done-42")
