@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -311,13 +312,7 @@ func setNamespacePath(b *bundle, typ specs.LinuxNamespaceType, path string) {
 }
 
 func dropNamespace(b *bundle, typ specs.LinuxNamespaceType) {
-	var ns []specs.LinuxNamespace
-	for _, n := range b.spec.Linux.Namespaces {
-		if n.Type != typ {
-			ns = append(ns, n)
-		}
-	}
-	b.spec.Linux.Namespaces = ns
+	b.spec.Linux.Namespaces = slices.DeleteFunc(b.spec.Linux.Namespaces, func(n specs.LinuxNamespace) bool { return n.Type == typ })
 }
 
 // sproutIsolated runs sprout in a new mount namespace with private

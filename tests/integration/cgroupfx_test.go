@@ -67,15 +67,7 @@ func TestPidsLimitOne(t *testing.T) {
 	}
 }
 
-func withoutPidNamespace(b *bundle) {
-	var ns []specs.LinuxNamespace
-	for _, n := range b.spec.Linux.Namespaces {
-		if n.Type != specs.PIDNamespace {
-			ns = append(ns, n)
-		}
-	}
-	b.spec.Linux.Namespaces = ns
-}
+func withoutPidNamespace(b *bundle) { dropNamespace(b, specs.PIDNamespace) }
 
 // Without a pid namespace nothing kills the container's other processes
 // when its init dies: kill --all and delete must find them in the cgroup.

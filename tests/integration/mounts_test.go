@@ -217,7 +217,7 @@ func TestReadonlyDev(t *testing.T) {
 func TestProcBindOfProcfs(t *testing.T) {
 	r := newRuntime(t)
 	b := newBundle(t, "stat -f -c %T /proc; test -d /proc/$$/fd && echo own-pid-visible")
-	b.spec.Linux.Namespaces = withoutNs(b.spec.Linux.Namespaces, specs.PIDNamespace)
+	withoutPidNamespace(b)
 	replaceMount(b, "/proc", &specs.Mount{Destination: "/proc", Type: "none", Source: "/proc", Options: []string{"rbind", "nosuid", "nodev", "noexec"}})
 	if out := r.output(b); out != "proc\nown-pid-visible\n" {
 		t.Fatalf("got %q", out)
@@ -231,16 +231,6 @@ func TestProcBindOfProcfs(t *testing.T) {
 			t.Errorf("type %s: a directory bound on /proc: exit %d, %q", typ, res.code, res.stderr)
 		}
 	}
-}
-
-func withoutNs(nss []specs.LinuxNamespace, typ specs.LinuxNamespaceType) []specs.LinuxNamespace {
-	var out []specs.LinuxNamespace
-	for _, n := range nss {
-		if n.Type != typ {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // --no-pivot leaves the host's tree under the chroot; its whole procfs

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,19 +82,7 @@ func TestNetworkNamespaceOnlyLoopback(t *testing.T) {
 
 func TestUserNamespaceMappings(t *testing.T) {
 	r := newRuntime(t)
-	b := newBundle(t, "id -u; cat /proc/self/uid_map; sleep 1000")
-	b.spec.Linux.Namespaces = append(b.spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-	b.spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
-	b.spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
-	// A user namespace cannot mount a fresh sysfs without owning the
-	// network namespace, which it does here; cgroup mounts need care too.
-	b.spec.Mounts = removeMount(b.spec.Mounts, "/sys/fs/cgroup")
-	chownTree(t, b.dir+"/rootfs", 100000)
-	// The container's root is an unprivileged host user: it must be able
-	// to reach the rootfs.
-	for d := b.dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		os.Chmod(d, 0o755)
-	}
+	b := userNsBundle(t, "id -u; cat /proc/self/uid_map; sleep 1000")
 	b.save(t)
 	res := r.sprout("run", "-d", "--bundle", b.dir, "userns")
 	if res.code != 0 {
@@ -142,13 +131,7 @@ func lchownR(dir string, id int) error {
 }
 
 func removeMount(ms []specs.Mount, dest string) []specs.Mount {
-	var out []specs.Mount
-	for _, m := range ms {
-		if m.Destination != dest {
-			out = append(out, m)
-		}
-	}
-	return out
+	return slices.DeleteFunc(ms, func(m specs.Mount) bool { return m.Destination == dest })
 }
 
 func TestJoinNamespaceByPath(t *testing.T) {
@@ -211,8 +194,12 @@ func userNsBundle(t *testing.T, args ...string) *bundle {
 	b.spec.Linux.Namespaces = append(b.spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
 	b.spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
 	b.spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	// A user namespace cannot mount a fresh sysfs without owning the
+	// network namespace, which it does here; cgroup mounts need care too.
 	b.spec.Mounts = removeMount(b.spec.Mounts, "/sys/fs/cgroup")
 	chownTree(t, b.dir+"/rootfs", 100000)
+	// The container's root is an unprivileged host user: it must be able
+	// to reach the rootfs.
 	for d := b.dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
 		os.Chmod(d, 0o755)
 	}
