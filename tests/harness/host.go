@@ -84,14 +84,28 @@ func ProcessesHolding(files []string) []string {
 // below dir.
 func MountsUnder(t *testing.T, dir string) []string {
 	t.Helper()
+	var out []string
+	for _, f := range mountinfo(t) {
+		if f[4] == dir || strings.HasPrefix(f[4], dir+"/") {
+			out = append(out, f[4])
+		}
+	}
+	return out
+}
+
+// mountinfo is the test's mount table, /proc/self/mountinfo, as the
+// fields of each line.
+func mountinfo(t *testing.T) [][]string {
+	t.Helper()
 	data, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	var out [][]string
 	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
-			out = append(out, f[4])
+		// A mount point is field 5.
+		if f := strings.Fields(l); len(f) > 4 {
+			out = append(out, f)
 		}
 	}
 	return out
@@ -101,13 +115,8 @@ func MountsUnder(t *testing.T, dir string) []string {
 // under /sys/fs/cgroup.
 func CgroupMounts(t *testing.T) []string {
 	t.Helper()
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, l := range strings.Split(string(data), "\n") {
-		f := strings.Fields(l)
+	for _, f := range mountinfo(t) {
 		for i, x := range f {
 			// Other mounts of a hierarchy (a checkpoint tool's, say) are
 			// the same cgroups seen twice.
