@@ -233,8 +233,6 @@ func (r *runtime) runDetached(b *bundle, id string) int {
 	return r.mustState(id).Pid
 }
 
-func (r *runtime) state(id string) (*specs.State, error) { return r.h.State(id) }
-
 func (r *runtime) mustState(id string) *specs.State {
 	r.t.Helper()
 	return r.h.MustState(id)
