@@ -35,12 +35,8 @@ type ExecOptions struct {
 // container, with the container's confinement unless the process says
 // otherwise. It returns the process's host PID once it has been exec'd.
 func (c *Container) Exec(opts ExecOptions) (int, error) {
-	x, err := c.planExec(opts)
-	if err != nil {
-		return 0, err
-	}
-	s, p, namespaces, cgPaths := x.spec, opts.Process, x.namespaces, x.cgPaths
-	debugf("container %s: exec %q: joining namespaces %s, cgroups %v", c.state.ID, p.Args, describeNamespaces(namespaces), cgPaths)
+	// Spawned first: its exec and start-up overlap the planning, and its
+	// C stage does nothing before the bootstrap comes.
 	cmd, sync, cfgW, err := spawnInit(spawnOpts{
 		preserveFds: opts.PreserveFds, console: opts.ConsoleSocket,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr,
@@ -50,7 +46,15 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	}
 	defer sync.Close()
 	defer cfgW.Close()
-	pp := &parent{c: c, spec: s, stage: cmd, sync: sync}
+	pp := &parent{c: c, stage: cmd, sync: sync}
+	x, err := c.planExec(opts)
+	if err != nil {
+		pp.abort()
+		return 0, err
+	}
+	s, p, namespaces, cgPaths := x.spec, opts.Process, x.namespaces, x.cgPaths
+	pp.spec = s
+	debugf("container %s: exec %q: joining namespaces %s, cgroups %v", c.state.ID, p.Args, describeNamespaces(namespaces), cgPaths)
 	if err := setInitialAffinity(cmd.Process.Pid, p); err != nil {
 		pp.abort()
 		return 0, err
