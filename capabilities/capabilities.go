@@ -9,99 +9,53 @@ package capabilities
 
 import (
 	"fmt"
-	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// names is indexed by capability number, as defined in linux/capability.h.
-var names = []string{
-	"CAP_CHOWN",
-	"CAP_DAC_OVERRIDE",
-	"CAP_DAC_READ_SEARCH",
-	"CAP_FOWNER",
-	"CAP_FSETID",
-	"CAP_KILL",
-	"CAP_SETGID",
-	"CAP_SETUID",
-	"CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",
-	"CAP_NET_RAW",
-	"CAP_IPC_LOCK",
-	"CAP_IPC_OWNER",
-	"CAP_SYS_MODULE",
-	"CAP_SYS_RAWIO",
-	"CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT",
-	"CAP_SYS_ADMIN",
-	"CAP_SYS_BOOT",
-	"CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",
-	"CAP_SYS_TIME",
-	"CAP_SYS_TTY_CONFIG",
-	"CAP_MKNOD",
-	"CAP_LEASE",
-	"CAP_AUDIT_WRITE",
-	"CAP_AUDIT_CONTROL",
-	"CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN",
-	"CAP_SYSLOG",
-	"CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",
-	"CAP_AUDIT_READ",
-	"CAP_PERFMON",
-	"CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
+// The names and numbers come from moby/sys/capability, which follows
+// linux/capability.h; the OCI spec spells a name as the header does
+// (CAP_CHOWN), the library as capability(7)'s text (chown).
+func capName(c capability.Cap) string {
+	return "CAP_" + strings.ToUpper(c.String())
 }
 
-var byName = func() map[string]int {
-	m := make(map[string]int, len(names))
-	for i, n := range names {
-		m[n] = i
+// byName is built on first use: only the commands that read a config need
+// it, not every start of the binary.
+var byName = sync.OnceValue(func() map[string]int {
+	known := capability.ListKnown()
+	m := make(map[string]int, len(known))
+	for _, c := range known {
+		m[capName(c)] = int(c)
 	}
 	return m
-}()
-
-const lastCapPath = "/proc/sys/kernel/cap_last_cap"
+})
 
 // Names lists every capability name this package knows, in capability number
 // order (Names()[n] is capability n).
 func Names() []string {
-	return slices.Clone(names)
+	known := capability.ListKnown()
+	l := make([]string, len(known))
+	for i, c := range known {
+		l[i] = capName(c)
+	}
+	return l
 }
 
-// LastCap returns the highest capability number the running kernel supports,
-// read once from /proc/sys/kernel/cap_last_cap since it cannot change at run
-// time.
+// LastCap returns the highest capability number the running kernel supports.
+// The library finds it once per process with PR_CAPBSET_READ (two calls on
+// a current kernel) rather than by reading /proc/sys/kernel/cap_last_cap.
 func LastCap() (int, error) {
-	return lastCap()
+	last, err := capability.LastCap()
+	if err != nil {
+		return 0, fmt.Errorf("highest supported capability: %w", err)
+	}
+	return int(last), nil
 }
-
-var lastCap = sync.OnceValues(func() (int, error) {
-	b, err := os.ReadFile(lastCapPath)
-	if err != nil {
-		return 0, fmt.Errorf("read highest supported capability: %w", err)
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 0, fmt.Errorf("parse %s: %w", lastCapPath, err)
-	}
-	// The v3 capget/capset ABI carries 64 bits per set; a kernel beyond that
-	// would need a new ABI this package does not speak.
-	if n < 0 || n > 63 {
-		return 0, fmt.Errorf("%s: unsupported value %d", lastCapPath, n)
-	}
-	return n, nil
-})
 
 // Set is a validated process.capabilities: one bitmask per capability set,
 // bit n standing for capability n.
@@ -163,7 +117,7 @@ func parse(c *specs.LinuxCapabilities, last int) (*Set, []string, error) {
 	} {
 		var skipped uint64
 		for _, name := range l.names {
-			n, ok := byName[name]
+			n, ok := byName()[name]
 			if !ok {
 				return nil, nil, fmt.Errorf("process.capabilities.%s: unknown capability %q", l.field, name)
 			}
@@ -187,10 +141,11 @@ func parse(c *specs.LinuxCapabilities, last int) (*Set, []string, error) {
 	return s, warnings, nil
 }
 
-// name also covers capabilities of a kernel newer than this package.
+// name also covers capabilities of a kernel newer than the library, which
+// it calls "unknown".
 func name(n int) string {
-	if n < len(names) {
-		return names[n]
+	if c := capability.Cap(n); c.String() != "unknown" {
+		return capName(c)
 	}
 	return "capability " + strconv.Itoa(n)
 }

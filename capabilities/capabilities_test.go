@@ -246,3 +246,14 @@ func TestParseNil(t *testing.T) {
 		t.Fatalf("Parse(nil) = %+v, want every set empty", *s)
 	}
 }
+
+// A kernel newer than the name table can hold capabilities the table does
+// not name: an error about one must still say which.
+func TestListBeyondNames(t *testing.T) {
+	beyond := len(Names())
+	got := list(1<<capBit["CAP_KILL"] | 1<<beyond)
+	want := "CAP_KILL, capability " + strconv.Itoa(beyond)
+	if got != want {
+		t.Fatalf("list = %q, want %q", got, want)
+	}
+}
