@@ -4,7 +4,6 @@ package libcontainer
 // against the container's own files.
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/moby/sys/user"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -59,20 +59,19 @@ func threadSetres(trap uintptr, id uint32) error {
 
 // homeDir finds uid's home in the container's /etc/passwd; "/" otherwise.
 func homeDir(uid uint32) string {
-	f, err := os.Open("/etc/passwd")
-	if err != nil {
+	return homeIn("/etc/passwd", uid)
+}
+
+// homeIn reads passwd with moby/sys/user, as runc does: the first entry of
+// uid wins, and the file must be a regular one of at most 10 MiB. Only the
+// home is wanted, so no group file is named. An entry without a home, an
+// unreadable file or a uid the library refuses (above 2^31-1) leave "/".
+func homeIn(passwd string, uid uint32) string {
+	u, err := user.GetExecUserPath(strconv.FormatUint(uint64(uid), 10), nil, passwd, "")
+	if err != nil || u.Home == "" {
 		return "/"
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	want := strconv.FormatUint(uint64(uid), 10)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
-		if len(fields) >= 6 && fields[2] == want && fields[5] != "" {
-			return fields[5]
-		}
-	}
-	return "/"
+	return u.Home
 }
 
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
