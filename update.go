@@ -6,11 +6,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
+	units "github.com/docker/go-units"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
@@ -154,40 +153,26 @@ func flagResources(c *cli.Context) (*specs.LinuxResources, error) {
 
 func ptr[T any](v T) *T { return &v }
 
-// Compiled on first use, not at every start of the binary.
-var memSizeRE = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^([0-9]+)(\.[0-9]+)? ?(?:([kmgtp])i?)?b?$`)
-})
-
 // parseMemSize reads the sizes runc's update takes: -1 for unlimited, or a
-// number with an optional binary unit, any case: 512, 100m, 1.5g, 64MiB.
+// number with an optional binary unit, any case (512, 100m, 1.5g, 64MiB),
+// through go-units' RAMInBytes as runc does.
 func parseMemSize(s string) (int64, error) {
 	if s == "-1" {
 		return -1, nil
 	}
-	m := memSizeRE().FindStringSubmatch(strings.ToLower(s))
-	if m == nil {
-		return 0, fmt.Errorf("invalid size %q: want -1 or a number with an optional unit (k, m, g, t, p)", s)
+	size := s
+	// runc 1.1 (go-units v0.4) also takes a unit ending in i, as Kubernetes
+	// writes it (512Mi); v0.5 wants the b after it.
+	if l := strings.ToLower(s); len(l) > 1 && l[len(l)-1] == 'i' && strings.IndexByte("kmgtp", l[len(l)-2]) >= 0 {
+		size += "b"
 	}
-	shift := uint(0)
-	if m[3] != "" {
-		shift = 10 * uint(1+strings.Index("kmgtp", m[3]))
+	n, err := units.RAMInBytes(size)
+	if err != nil {
+		return 0, fmt.Errorf("invalid size %q: %w", s, err)
 	}
-	whole, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil || whole > math.MaxInt64>>shift {
+	// A size beyond int64 comes out of the library's float negative (amd64).
+	if n < 0 {
 		return 0, fmt.Errorf("invalid size %q: too large", s)
-	}
-	n := whole << shift
-	if m[2] != "" {
-		frac, err := strconv.ParseFloat("0"+m[2], 64)
-		if err != nil {
-			return 0, fmt.Errorf("invalid size %q: %w", s, err)
-		}
-		extra := int64(frac * float64(int64(1)<<shift))
-		if n > math.MaxInt64-extra {
-			return 0, fmt.Errorf("invalid size %q: too large", s)
-		}
-		n += extra
 	}
 	return n, nil
 }
