@@ -8,9 +8,9 @@ import (
 	"os/signal"
 	"sync"
 
+	"github.com/containerd/console"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
-	"golang.org/x/term"
 
 	"github.com/sprout-runtime/sprout/libcontainer"
 	"github.com/sprout-runtime/sprout/spec"
@@ -190,15 +190,52 @@ func socketPair() (*os.File, *os.File, error) {
 	return os.NewFile(uintptr(fds[0]), "console"), os.NewFile(uintptr(fds[1]), "console-remote"), nil
 }
 
-// ttyProxy copies between the caller's terminal and the container's pty.
+// ttyProxy copies between the caller's terminal and the container's pty,
+// with containerd/console for the terminal modes and sizes, as runc does.
 type ttyProxy struct {
-	master  *os.File
-	state   *term.State
+	master console.Console
+	// caller is the caller's terminal, nil when stdin is none.
+	caller  console.Console
 	out     sync.WaitGroup
 	restore func()
 }
 
 func newTTYProxy(sock *os.File) (*ttyProxy, error) {
+	f, err := receiveMaster(sock)
+	if err != nil {
+		return nil, err
+	}
+	master, err := console.ConsoleFromFile(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("receive pty master: %w", err)
+	}
+	// The caller's terminal stays a terminal (raw, but still turning \n
+	// into \r\n), so the pty must not do it a second time; runc clears it
+	// too, and output sent to a file carries no \r.
+	if err := console.ClearONLCR(master.Fd()); err != nil {
+		master.Close()
+		return nil, fmt.Errorf("pty master: %w", err)
+	}
+	p := &ttyProxy{master: master, restore: func() {}}
+	if caller, err := console.ConsoleFromFile(os.Stdin); err == nil {
+		p.caller = caller
+		caller.SetRaw()
+		p.restore = sync.OnceFunc(func() { caller.Reset() })
+		p.resize()
+	}
+	go io.Copy(master, os.Stdin)
+	p.out.Add(1)
+	go func() {
+		defer p.out.Done()
+		io.Copy(os.Stdout, master)
+	}()
+	return p, nil
+}
+
+// receiveMaster reads the pty master the init sends over the console
+// socket pair.
+func receiveMaster(sock *os.File) (*os.File, error) {
 	buf := make([]byte, 256)
 	oob := make([]byte, unix.CmsgSpace(4))
 	_, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, 0)
@@ -213,34 +250,12 @@ func newTTYProxy(sock *os.File) (*ttyProxy, error) {
 	if err != nil || len(fds) == 0 {
 		return nil, errors.New("receive pty master: no fd sent")
 	}
-	p := &ttyProxy{master: os.NewFile(uintptr(fds[0]), "pty-master")}
-	var once sync.Once
-	p.restore = func() {
-		once.Do(func() {
-			if p.state != nil {
-				term.Restore(int(os.Stdin.Fd()), p.state)
-			}
-		})
-	}
-	if term.IsTerminal(int(os.Stdin.Fd())) {
-		st, err := term.MakeRaw(int(os.Stdin.Fd()))
-		if err == nil {
-			p.state = st
-		}
-		p.resize()
-	}
-	go io.Copy(p.master, os.Stdin)
-	p.out.Add(1)
-	go func() {
-		defer p.out.Done()
-		io.Copy(os.Stdout, p.master)
-	}()
-	return p, nil
+	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
 }
 
 func (p *ttyProxy) resize() {
-	if ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ); err == nil {
-		unix.IoctlSetWinsize(int(p.master.Fd()), unix.TIOCSWINSZ, ws)
+	if p.caller != nil {
+		p.master.ResizeFrom(p.caller)
 	}
 }
 

@@ -31,7 +31,9 @@ func setupConsole(sock *os.File, size *specs.Box, console bool) error {
 	if err != nil {
 		return fmt.Errorf("process.terminal: pty number: %w", err)
 	}
-	// TIOCGPTPEER opens the slave of this very master: no path to race on.
+	// TIOCGPTPEER opens the slave of this very master: no path to race on
+	// (containerd/console's NewPty opens it by its /dev/pts name, so the
+	// init keeps its own).
 	r1, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(master), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY))
 	if errno != 0 {
 		return fmt.Errorf("process.terminal: open pty slave: %w", errno)

@@ -191,81 +191,160 @@ func openPty(t *testing.T) (master *os.File, slave *os.File) {
 	return master, slave
 }
 
-func TestTerminalForegroundRun(t *testing.T) {
-	r := newRuntime(t)
-	b := terminalBundle(t)
-	b.save(t)
-	master, slave := openPty(t)
-	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 29, Col: 97}); err != nil {
-		t.Fatal(err)
-	}
-	before, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(sproutBin, "--root", r.root, "run", "--bundle", b.dir, "fgtty")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	// The caller's terminal is sprout's controlling terminal, as in a shell.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(done)
-	}()
-	defer func() {
-		select {
-		case <-done:
-		default:
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
+// onPty runs sprout with a host pty as its terminal, the way a shell in a
+// terminal emulator runs it, and waits until sprout has made that terminal
+// raw to proxy it.
+type onPty struct {
+	master, slave *os.File
+	cmd           *exec.Cmd
+	done          chan struct{}
+	// before is the caller's terminal before sprout touched it.
+	before *unix.Termios
+}
 
-	// sprout puts the caller's terminal in raw mode while it proxies.
+func runOnPty(t *testing.T, r *runtime, args ...string) *onPty {
+	t.Helper()
+	p := &onPty{done: make(chan struct{})}
+	p.master, p.slave = openPty(t)
+	p.resize(t, 29, 97)
+	var err error
+	if p.before, err = unix.IoctlGetTermios(int(p.slave.Fd()), unix.TCGETS); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd = exec.Command(sproutBin, append([]string{"--root", r.root}, args...)...)
+	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = p.slave, p.slave, p.slave
+	// The caller's terminal is sprout's controlling terminal, as in a shell.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+		tio, err := unix.IoctlGetTermios(int(p.slave.Fd()), unix.TCGETS)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if tio.Lflag&unix.ECHO == 0 && tio.Lflag&unix.ICANON == 0 {
-			break
+			return p
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the caller's terminal never became raw (lflag %#x)", tio.Lflag)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	write(t, master, "tty; stty size; echo hi-$((2+3))\n")
-	out := readUntil(t, master, "hi-5")
+}
+
+// resize sets the caller's terminal size; the kernel signals SIGWINCH to
+// sprout, whose terminal it is.
+func (p *onPty) resize(t *testing.T, rows, cols uint16) {
+	t.Helper()
+	if err := unix.IoctlSetWinsize(int(p.slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// exit ends the shell with code and checks that sprout passes it on and
+// leaves the caller's terminal as it found it.
+func (p *onPty) exit(t *testing.T, code int) {
+	t.Helper()
+	write(t, p.master, fmt.Sprintf("exit %d\n", code))
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("sprout did not return after the shell exited")
+	}
+	if got := p.cmd.ProcessState.ExitCode(); got != code {
+		t.Errorf("sprout exited %d, want the shell's %d", got, code)
+	}
+	after, err := unix.IoctlGetTermios(int(p.slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *after != *p.before {
+		t.Errorf("the caller's terminal was not restored:\nbefore %+v\nafter  %+v", *p.before, *after)
+	}
+}
+
+// checkShell asks the shell on the proxied pty what its terminal is (a pty
+// of the container's devpts, of the caller's terminal size) and returns
+// what it answered.
+func (p *onPty) checkShell(t *testing.T) string {
+	t.Helper()
+	write(t, p.master, "tty; stty size; stty -a | grep -o -- '-*onlcr'; echo shell-$((6*7))\n")
+	out := readUntil(t, p.master, "shell-42")
 	if !regexp.MustCompile(`(?m)^/dev/pts/[0-9]+$`).MatchString(out) {
 		t.Errorf("tty in the container: want a /dev/pts/N line in %q", out)
 	}
 	if !hasLine(out, "29 97") {
 		t.Errorf("stty size in the container: want the caller's terminal size (29 97) in %q", out)
 	}
-	write(t, master, "exit 3\n")
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("sprout run did not return after the shell exited")
+	return out
+}
+
+// runShellOnPty runs a terminal container's shell in the foreground on a
+// host pty.
+func runShellOnPty(t *testing.T, id string) (*runtime, *onPty) {
+	t.Helper()
+	r := newRuntime(t)
+	b := terminalBundle(t)
+	b.save(t)
+	return r, runOnPty(t, r, "run", "--bundle", b.dir, id)
+}
+
+func TestTerminalForegroundRun(t *testing.T) {
+	r, p := runShellOnPty(t, "fgtty")
+	// As with runc, the pty does not turn \n into \r\n: the caller's
+	// terminal does. (An exec'd shell may have saved the pty's modes before
+	// sprout gets its master, and put them back, as under runc.)
+	if out := p.checkShell(t); !hasLine(out, "-onlcr") {
+		t.Errorf("stty -a in the container: want -onlcr, as runc sets, in %q", out)
 	}
-	if code := cmd.ProcessState.ExitCode(); code != 3 {
-		t.Errorf("sprout run exited %d, want the shell's 3", code)
-	}
-	after, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *after != *before {
-		t.Errorf("the caller's terminal was not restored:\nbefore %+v\nafter  %+v", *before, *after)
-	}
+	p.exit(t, 3)
 	if entries, _ := os.ReadDir(r.root); len(entries) != 0 {
 		t.Errorf("run left state under the root: %v", entries)
 	}
+}
+
+// A new size of the caller's terminal reaches the container's pty.
+func TestTerminalForegroundResize(t *testing.T) {
+	_, p := runShellOnPty(t, "fgresize")
+	write(t, p.master, "echo started\n")
+	readUntil(t, p.master, "started")
+	p.resize(t, 41, 133)
+	// SIGWINCH is handled while the shell waits: ask until it shows.
+	for i := 0; ; i++ {
+		write(t, p.master, fmt.Sprintf("stty size; echo asked-%d\n", i))
+		out := readUntil(t, p.master, fmt.Sprintf("asked-%d", i))
+		if hasLine(out, "41 133") {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("stty size in the container after a resize to 41 133: %q", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.exit(t, 0)
+}
+
+// exec -t in the foreground proxies a pty of its own.
+func TestTerminalForegroundExec(t *testing.T) {
+	r := newRuntime(t)
+	startSleeper(t, r, "fgexec")
+	p := runOnPty(t, r, "exec", "-t", "fgexec", "sh")
+	p.checkShell(t)
+	p.exit(t, 4)
 }
 
 // A read-only /dev with a terminal: /dev/console is bound before /dev is
