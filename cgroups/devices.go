@@ -68,6 +68,10 @@ func normalizeDeviceRule(d specs.LinuxDeviceCgroup) (rule deviceRule, err error)
 	if d.Access == "" {
 		rule.access = accessAll
 	}
+	// Any order and repeats; a character other than r, w and m is ignored,
+	// as runc reduces an access string to the set of those three before it
+	// writes a rule (configs in use carry "rwa"). A rule left with no
+	// access grants or takes away nothing.
 	for _, c := range d.Access {
 		switch c {
 		case 'r':
@@ -76,9 +80,10 @@ func normalizeDeviceRule(d specs.LinuxDeviceCgroup) (rule deviceRule, err error)
 			rule.access |= unix.BPF_DEVCG_ACC_WRITE
 		case 'm':
 			rule.access |= unix.BPF_DEVCG_ACC_MKNOD
-		default:
-			return rule, fmt.Errorf("access %q is not made of r, w and m", d.Access)
 		}
+	}
+	if rule.access == 0 {
+		return rule, errSkipRule
 	}
 	return rule, nil
 }

@@ -29,6 +29,16 @@ func TestDevicesOnlyResourcesAllow(t *testing.T) {
 			{Allow: false, Access: "rwm"},
 			{Allow: true, Type: "c", Major: i64(1), Minor: i64(11), Access: "w"},
 		}}, "open"},
+		// runc keeps r, w and m of an access string and ignores the rest,
+		// in any order: "rwa" is a config its own tests use.
+		{"access-rwa", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+			{Allow: false, Access: "rwm"},
+			{Allow: false, Type: "c", Major: i64(1), Minor: i64(11), Access: "rwa"},
+		}}, "denied"},
+		{"access-unordered", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+			{Allow: false, Access: "rwm"},
+			{Allow: true, Type: "c", Major: i64(1), Minor: i64(11), Access: "aww"},
+		}}, "open"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
