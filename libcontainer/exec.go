@@ -159,7 +159,7 @@ func subCgroupPaths(base, sub map[string]string) (map[string]string, error) {
 		}
 		dir, ok := base[ctrl]
 		if !ok {
-			return nil, fmt.Errorf("--cgroup %s:%s: the container has no %s cgroup", ctrl, path, ctrl)
+			return nil, fmt.Errorf("--cgroup %s:%s: unknown controller %s (the container has no such cgroup)", ctrl, path, ctrl)
 		}
 		if prev, dup := byDir[dir]; dup && prev != path {
 			return nil, fmt.Errorf("--cgroup %s:%s: its hierarchy is given another path, %s", ctrl, path, prev)
@@ -182,10 +182,13 @@ func subCgroupPaths(base, sub map[string]string) (map[string]string, error) {
 		}
 		target := filepath.Join(dir, path)
 		if rel, err := filepath.Rel(dir, target); err != nil || !filepath.IsLocal(rel) {
-			return nil, fmt.Errorf("--cgroup %q: must be a path below the container's cgroup", path)
+			return nil, fmt.Errorf("--cgroup: %s is not a sub cgroup path", path)
 		}
-		if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("--cgroup %q: no such sub-cgroup %s", path, target)
+		// Checked here, before the process exists, in the words runc uses
+		// when its move of the process fails.
+		procs := filepath.Join(target, "cgroup.procs")
+		if _, err := os.Stat(procs); err != nil {
+			return nil, fmt.Errorf("--cgroup %s: adding pid to %s: %w", path, procs, errors.Unwrap(err))
 		}
 		out[ctrl] = target
 	}

@@ -17,9 +17,15 @@ func TestSubCgroupPaths(t *testing.T) {
 		"memory": filepath.Join(root, "memory/ct"), "cpu": filepath.Join(root, "cpu,cpuacct/ct"),
 		"cpuacct": filepath.Join(root, "cpu,cpuacct/ct"), "": filepath.Join(root, "unified/ct"),
 	}
+	// Each cgroup directory has its cgroup.procs, as the kernel makes it.
 	for _, d := range base {
 		if err := os.MkdirAll(filepath.Join(d, "a/b"), 0o755); err != nil {
 			t.Fatal(err)
+		}
+		for _, sub := range []string{"", "a", "a/b"} {
+			if err := os.WriteFile(filepath.Join(d, sub, "cgroup.procs"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	got, err := subCgroupPaths(base, map[string]string{"cpu": "a"})

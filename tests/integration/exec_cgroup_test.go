@@ -99,4 +99,19 @@ func TestExecSubCgroup(t *testing.T) {
 			t.Errorf("exec --cgroup %v: exit %d, %q", bad, res.code, res.stderr)
 		}
 	}
+	// runc's words, which its own tests look for.
+	for arg, want := range map[string]string{
+		"..":              " .. is not a sub cgroup path",
+		"nosuch":          "/nosuch/cgroup.procs: no such file or directory",
+		"memory:nosuch":   "/nosuch/cgroup.procs: no such file or directory",
+		"nosuchctl:/":     "unknown controller nosuchctl",
+		"memory,pids:../": " ../ is not a sub cgroup path",
+	} {
+		if cg.v2 && strings.Contains(arg, ":") {
+			continue
+		}
+		if res := r.sprout("exec", "--cgroup", arg, "execcg", "true"); res.code == 0 || !strings.Contains(res.stderr, want) {
+			t.Errorf("exec --cgroup %s: exit %d, %q, want %q", arg, res.code, res.stderr, want)
+		}
+	}
 }
