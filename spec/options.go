@@ -39,7 +39,10 @@ type flagOpt struct {
 	flag  uintptr
 }
 
+// acl and noacl are mount(2)'s MS_POSIXACL, as runc passes them: as data
+// a filesystem that takes no such option (tmpfs) refuses the mount.
 var flagOpts = map[string]flagOpt{
+	"acl": {false, unix.MS_POSIXACL}, "noacl": {true, unix.MS_POSIXACL},
 	"async": {true, unix.MS_SYNCHRONOUS}, "atime": {true, unix.MS_NOATIME}, "defaults": {false, 0},
 	"dev": {true, unix.MS_NODEV}, "diratime": {true, unix.MS_NODIRATIME}, "dirsync": {false, unix.MS_DIRSYNC},
 	"exec": {true, unix.MS_NOEXEC}, "iversion": {false, unix.MS_I_VERSION}, "lazytime": {false, unix.MS_LAZYTIME},

@@ -23,6 +23,17 @@ func TestParseMountOptionsTmpcopyup(t *testing.T) {
 	}
 }
 
+func TestParseMountOptionsACL(t *testing.T) {
+	o := ParseMountOptions([]string{"acl", "size=1m"})
+	if o.Flags != unix.MS_POSIXACL || len(o.Data) != 1 {
+		t.Errorf("acl: flags %#x data %q", o.Flags, o.Data)
+	}
+	o = ParseMountOptions([]string{"acl", "noacl"})
+	if o.Flags != 0 || o.ClearFlags != unix.MS_POSIXACL || len(o.Data) != 0 {
+		t.Errorf("acl, noacl: flags %#x clear %#x data %q", o.Flags, o.ClearFlags, o.Data)
+	}
+}
+
 func TestParseMountOptionsRecursiveAtime(t *testing.T) {
 	for _, tc := range []struct {
 		opts []string

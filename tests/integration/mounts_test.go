@@ -56,6 +56,25 @@ func TestTmpfsMountOptions(t *testing.T) {
 	}
 }
 
+// acl and noacl are the MS_POSIXACL flag, as in runc, not data a tmpfs
+// would refuse; the other options of the mount still apply.
+func TestMountACLOptions(t *testing.T) {
+	for _, opt := range []string{"acl", "noacl"} {
+		t.Run(opt, func(t *testing.T) {
+			r := newRuntime(t)
+			b := newBundle(t, "grep ' /data ' /proc/self/mountinfo")
+			b.spec.Mounts = append(b.spec.Mounts, specs.Mount{
+				Destination: "/data", Type: "tmpfs", Source: "tmpfs",
+				Options: []string{opt, "nosuid", "size=1m"},
+			})
+			out := r.output(b)
+			if !strings.Contains(out, " /data ") || !strings.Contains(out, "nosuid") || !strings.Contains(out, "size=1024k") {
+				t.Fatalf("tmpfs with %s: %q", opt, out)
+			}
+		})
+	}
+}
+
 func TestBindMounts(t *testing.T) {
 	r := newRuntime(t)
 	src := t.TempDir()
