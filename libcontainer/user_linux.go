@@ -74,15 +74,15 @@ func homeIn(passwd string, uid uint32) string {
 	return u.Home
 }
 
-const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 // lookPath resolves the program the way execvp would, with the PATH of
-// the container's environment.
+// the container's environment. Without a PATH there is nowhere to look,
+// as in runc (no default list): a bare name is then not found, which an
+// engine reports as its "not found" exit status.
 func lookPath(name string, env []string) (string, error) {
 	if strings.Contains(name, "/") {
 		return name, checkExecutable(name)
 	}
-	path := defaultPath
+	path := ""
 	for _, e := range env {
 		if v, ok := strings.CutPrefix(e, "PATH="); ok {
 			path = v
@@ -96,6 +96,9 @@ func lookPath(name string, env []string) (string, error) {
 		if checkExecutable(p) == nil {
 			return p, nil
 		}
+	}
+	if path == "" {
+		return "", errors.New("executable file not found in $PATH (process.env has no PATH, or an empty one)")
 	}
 	return "", fmt.Errorf("executable file not found in $PATH (%s)", path)
 }

@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -49,6 +50,42 @@ short:x:8
 	for _, p := range []string{dir, "/dev/urandom"} {
 		if got := homeIn(p, 0); got != "/" {
 			t.Errorf("passwd %s: home %q, want /", p, got)
+		}
+	}
+}
+
+// A bare program name is looked up only in process.env's PATH, as runc
+// does: no PATH, no default list of directories.
+func TestLookPath(t *testing.T) {
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "prog")
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"prog", []string{"PATH=/nonexistent:" + dir}, prog},
+		{prog, nil, prog},
+		{"prog", nil, ""},
+		{"prog", []string{"PATH="}, ""},
+		{"prog", []string{"HOME=" + dir}, ""},
+		{"data", []string{"PATH=" + dir}, ""},
+		{"sh", nil, ""},
+	} {
+		got, err := lookPath(tc.name, tc.env)
+		switch {
+		case tc.want == "" && err == nil:
+			t.Errorf("%s with env %q: found %s", tc.name, tc.env, got)
+		case tc.want == "" && !strings.Contains(err.Error(), "executable file not found") && !strings.Contains(err.Error(), "not executable"):
+			t.Errorf("%s with env %q: %v", tc.name, tc.env, err)
+		case tc.want != "" && (err != nil || got != tc.want):
+			t.Errorf("%s with env %q: %q, %v, want %s", tc.name, tc.env, got, err, tc.want)
 		}
 	}
 }

@@ -53,8 +53,25 @@ func validateIDMappings(field string, maps []specs.LinuxIDMapping) error {
 		if uint64(m.HostID)+uint64(m.Size) > noID {
 			return fmt.Errorf("%s[%d]: hostID %d + size %d goes past the highest ID %d", field, i, m.HostID, m.Size, noID-1)
 		}
+		// The kernel refuses the whole map (EINVAL on uid_map, long after
+		// the config was read) when two lines share an ID on either side.
+		for j, o := range maps[:i] {
+			if rangesOverlap(m.ContainerID, m.Size, o.ContainerID, o.Size) {
+				return fmt.Errorf("%s[%d]: containerID %d-%d overlaps %s[%d]'s %d-%d", field, i,
+					m.ContainerID, uint64(m.ContainerID)+uint64(m.Size)-1, field, j, o.ContainerID, uint64(o.ContainerID)+uint64(o.Size)-1)
+			}
+			if rangesOverlap(m.HostID, m.Size, o.HostID, o.Size) {
+				return fmt.Errorf("%s[%d]: hostID %d-%d overlaps %s[%d]'s %d-%d", field, i,
+					m.HostID, uint64(m.HostID)+uint64(m.Size)-1, field, j, o.HostID, uint64(o.HostID)+uint64(o.Size)-1)
+			}
+		}
 	}
 	return nil
+}
+
+// rangesOverlap tells whether [a, a+an) and [b, b+bn) share an ID.
+func rangesOverlap(a, an, b, bn uint32) bool {
+	return uint64(a) < uint64(b)+uint64(bn) && uint64(b) < uint64(a)+uint64(an)
 }
 
 // validateDeviceOwner refuses (uid_t)-1, which chown reads as "leave

@@ -108,8 +108,12 @@ func sysctlNamespace(key string) (specs.LinuxNamespaceType, error) {
 		return specs.IPCNamespace, nil
 	case strings.HasPrefix(k, "net."):
 		return specs.NetworkNamespace, nil
-	case k == "kernel.hostname" || k == "kernel.domainname":
+	case k == "kernel.domainname":
 		return specs.UTSNamespace, nil
+	case k == "kernel.hostname":
+		// runc's rule: the hostname field says it, a sysctl beside it
+		// could only disagree.
+		return "", errors.New(`is not allowed as it conflicts with the OCI "hostname" field`)
 	}
 	return "", errors.New("is not in a separate kernel namespace")
 }

@@ -64,6 +64,18 @@ func TestValidate(t *testing.T) {
 			*s = *Default(true)
 			s.Linux.UIDMappings[0].Size = 0
 		}, "linux.uidMappings[0].size"},
+		{"mappings overlapping in the container", func(s *specs.Spec) {
+			*s = *Default(true)
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 10}, {ContainerID: 9, HostID: 200000, Size: 1}}
+		}, "linux.uidMappings[1]: containerID 9-9 overlaps linux.uidMappings[0]'s 0-9"},
+		{"mappings overlapping on the host", func(s *specs.Spec) {
+			*s = *Default(true)
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 10}, {ContainerID: 10, HostID: 99995, Size: 10}}
+		}, "linux.gidMappings[1]: hostID 99995-100004 overlaps linux.gidMappings[0]'s 100000-100009"},
+		{"mappings side by side", func(s *specs.Spec) {
+			*s = *Default(true)
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 10}, {ContainerID: 10, HostID: 100010, Size: 10}}
+		}, ""},
 		{"mapping to the last ID", func(s *specs.Spec) {
 			*s = *Default(true)
 			s.Linux.UIDMappings[0] = specs.LinuxIDMapping{ContainerID: 0, HostID: 4294967294, Size: 1}
@@ -135,6 +147,9 @@ func TestValidate(t *testing.T) {
 			s.Hostname = ""
 			s.Linux.Sysctl = map[string]string{"kernel.domainname": "x"}
 		}, "host's uts namespace"},
+		{"kernel.domainname with utsns", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"kernel.domainname": "x"} }, ""},
+		{"kernel.hostname with utsns", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"kernel.hostname": "x"} },
+			`linux.sysctl "kernel.hostname": is not allowed as it conflicts with the OCI "hostname" field`},
 		{"host sysctl", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"vm.swappiness": "1"} }, "is not in a separate kernel namespace"},
 		{"sysctl climbing out", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net/../kernel/core_pattern": "x"} }, "not a sysctl name"},
 		{"sysctl ending in a dot", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net.": "x"} }, "not a sysctl name"},

@@ -48,7 +48,9 @@ func TestExecCPUAffinity(t *testing.T) {
 	}
 	run := func(aff *specs.CPUAffinity) string {
 		t.Helper()
-		p := specs.Process{Args: []string{"grep", "Cpus_allowed_list", "/proc/self/status"}, Cwd: "/", ExecCPUAffinity: aff}
+		// No env: the program is named by its path, as without PATH nothing
+		// is looked up (runc alike).
+		p := specs.Process{Args: []string{"/bin/grep", "Cpus_allowed_list", "/proc/self/status"}, Cwd: "/", ExecCPUAffinity: aff}
 		path := writeProcessJSON(t, &p)
 		return strings.TrimSpace(strings.TrimPrefix(r.must("exec", "--process", path, "affinity"), "Cpus_allowed_list:"))
 	}

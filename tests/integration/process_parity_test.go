@@ -118,3 +118,60 @@ func TestStartContainerHookUnderSeccomp(t *testing.T) {
 		t.Fatalf("the startContainer hook ran outside the filter: %q", out)
 	}
 }
+
+// Without PATH in process.env a bare program name is not looked up, as in
+// runc (no default list): run fails with runc's "executable file not
+// found in $PATH" and exit status 1; an absolute path still runs.
+func TestNoPathNoLookup(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "echo ran")
+	b.spec.Process.Env = []string{"TERM=xterm"}
+	res := r.run(b, "nopath")
+	if res.code != 1 || strings.Contains(res.stdout, "ran") || !strings.Contains(res.stderr, "executable file not found in $PATH") {
+		t.Fatalf("sh without PATH: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+	}
+	r.sprout("delete", "--force", "nopath")
+	b.spec.Process.Args = []string{"/bin/sh", "-c", "echo ran"}
+	if out := r.output(b); out != "ran\n" {
+		t.Fatalf("/bin/sh without PATH: %q", out)
+	}
+}
+
+// kernel.hostname as a sysctl is refused even with a uts namespace, in
+// runc's words: the hostname field is where it belongs. kernel.domainname
+// has no such field and is written.
+func TestSysctlKernelHostnameRefused(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "hostname")
+	b.spec.Hostname = "box"
+	b.spec.Linux.Sysctl = map[string]string{"kernel.hostname": "other"}
+	res := r.run(b, "sysctlhost")
+	if res.code == 0 || !strings.Contains(res.stderr, `linux.sysctl "kernel.hostname": is not allowed as it conflicts with the OCI "hostname" field`) {
+		t.Fatalf("kernel.hostname sysctl: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+	}
+	b = newBundle(t, "cat /proc/sys/kernel/domainname")
+	b.spec.Linux.Sysctl = map[string]string{"kernel.domainname": "example.org"}
+	if out := r.output(b); out != "example.org\n" {
+		t.Fatalf("kernel.domainname sysctl: %q", out)
+	}
+}
+
+// Overlapping ID mappings are refused before anything starts, naming the
+// line: the kernel would only say EINVAL when the map is written.
+func TestOverlappingIDMappingsRefused(t *testing.T) {
+	r := newRuntime(t)
+	b := newBundle(t, "true")
+	b.spec.Linux.Namespaces = append(b.spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	b.spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 1000}, {ContainerID: 500, HostID: 300000, Size: 10}}
+	b.spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 1000}}
+	res := r.run(b, "idoverlap")
+	if res.code == 0 || !strings.Contains(res.stderr, "linux.uidMappings[1]: containerID 500-509 overlaps linux.uidMappings[0]'s 0-999") {
+		t.Fatalf("overlapping uidMappings: exit %d, stderr %q", res.code, res.stderr)
+	}
+	b.spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 1000}}
+	b.spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 1000}, {ContainerID: 1000, HostID: 100999, Size: 1}}
+	res = r.run(b, "idoverlap2")
+	if res.code == 0 || !strings.Contains(res.stderr, "linux.gidMappings[1]: hostID 100999-100999 overlaps linux.gidMappings[0]'s 100000-100999") {
+		t.Fatalf("overlapping gidMappings on the host: exit %d, stderr %q", res.code, res.stderr)
+	}
+}

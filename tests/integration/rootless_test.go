@@ -272,7 +272,7 @@ func TestRootlessBadInput(t *testing.T) {
 		}, "linux.uidMappings: newuidmap"},
 		{"overlapping mappings", func(b *bundle) {
 			b.spec.Linux.UIDMappings = append(b.spec.Linux.UIDMappings, specs.LinuxIDMapping{ContainerID: 0, HostID: u.subStart, Size: 10})
-		}, "linux.uidMappings: newuidmap"},
+		}, "linux.uidMappings[1]: containerID 0-9 overlaps linux.uidMappings[0]'s"},
 		{"a memory limit with no cgroup it may write", func(b *bundle) {
 			b.spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
 		}, "linux.resources: rootless"},
