@@ -98,11 +98,9 @@ func (ip *initProcess) run() error {
 	}
 
 	if !ip.cfg.NoNewKeyring {
-		// A session keyring of its own keeps the host's keys out of reach.
-		// It is named as runc names it: the kernel refuses to make keyrings
-		// whose name starts with '.', and an ID may.
-		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + ip.cfg.ID); err != nil && !errors.Is(err, unix.ENOSYS) {
-			return fmt.Errorf("join session keyring: %w", err)
+		_, userNs := spec.Namespaces(s)[specs.UserNamespace]
+		if err := joinSessionKeyring(ip.cfg.ID, userNs); err != nil {
+			return err
 		}
 	}
 	ip.rootfs = newRootfs(&ip.cfg, ip.sync)

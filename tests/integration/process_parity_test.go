@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +175,39 @@ func TestOverlappingIDMappingsRefused(t *testing.T) {
 	res = r.run(b, "idoverlap2")
 	if res.code == 0 || !strings.Contains(res.stderr, "linux.gidMappings[1]: hostID 100999-100999 overlaps linux.gidMappings[0]'s 100000-100999") {
 		t.Fatalf("overlapping gidMappings on the host: exit %d, stderr %q", res.code, res.stderr)
+	}
+}
+
+// The container's session keyring is searchable by its owner
+// (KEY_USR_SEARCH), as runc makes it, read from /proc/keys inside the
+// container. (With a user namespace runc and sprout make it searchable by
+// anyone instead; /proc/keys shows nothing inside a user namespace, on
+// either runtime, so that case has no test from inside.)
+func TestSessionKeyringSearchable(t *testing.T) {
+	r := newRuntime(t)
+	// A keyring of that name made before (by an earlier run) would be
+	// joined, with the permissions it already has: a new name each time.
+	id := fmt.Sprintf("keyring-%d", time.Now().UnixNano())
+	b := newBundle(t, "grep -F ' _ses."+id+":' /proc/keys")
+	// The default config masks /proc/keys.
+	var masked []string
+	for _, p := range b.spec.Linux.MaskedPaths {
+		if p != "/proc/keys" {
+			masked = append(masked, p)
+		}
+	}
+	b.spec.Linux.MaskedPaths = masked
+	res := r.run(b, id)
+	if res.code != 0 {
+		t.Fatalf("no session keyring of the container in /proc/keys: exit %d: %q %s", res.code, res.stdout, res.stderr)
+	}
+	// ID flags usage timeout perm uid gid type description: ...
+	f := strings.Fields(res.stdout)
+	if len(f) < 9 {
+		t.Fatalf("/proc/keys line: %q", res.stdout)
+	}
+	perm, err := strconv.ParseUint(f[4], 16, 32)
+	if err != nil || perm&0x00080000 == 0 {
+		t.Fatalf("session keyring permissions %s lack KEY_USR_SEARCH: %q", f[4], res.stdout)
 	}
 }
