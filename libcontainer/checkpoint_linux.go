@@ -113,6 +113,7 @@ func (c *Container) dump(o *CheckpointOptions, s *specs.Spec, ps *criurpc.PageSe
 		return err
 	}
 	opts.Pid = int32(c.state.Pid)
+	opts.ConfigFile = criuConfigFile(s.Annotations)
 	opts.Root = c.state.Rootfs
 	opts.LeaveRunning = o.LeaveRunning || o.PreDump
 	opts.ParentImg = o.ParentPath
@@ -206,7 +207,7 @@ func (c *Container) externalMounts(s *specs.Spec) ([]extMount, error) {
 	binds := map[string]bool{}
 	for _, m := range s.Mounts {
 		if isBind(m) {
-			binds[filepath.Clean("/"+m.Destination)] = true
+			binds[mountPointIn(c.state.Rootfs, m.Destination)] = true
 		}
 	}
 	masked := map[string]bool{}

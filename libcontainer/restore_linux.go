@@ -68,6 +68,7 @@ func (p *parent) restoreWithCriu(o *CriuOptions) error {
 		return err
 	}
 	opts.RstSibling = true
+	opts.ConfigFile = criuConfigFile(s.Annotations)
 
 	cg, err := cgroups.New(s.Linux.CgroupsPath, p.c.state.ID)
 	if err != nil {
@@ -123,6 +124,9 @@ func (p *parent) restoreWithCriu(o *CriuOptions) error {
 	}
 	defer unix.Unmount(criuRoot, unix.MNT_DETACH)
 	opts.Root = criuRoot
+	if err := makeRestoreMountpoints(p.c.state.Rootfs, p.c.state.Bundle, s.Mounts); err != nil {
+		return err
+	}
 
 	criu, err := startCriu(bin, extra, orStd(p.opts.Stdin, os.Stdin), orStd(p.opts.Stdout, os.Stdout), orStd(p.opts.Stderr, os.Stderr))
 	if err != nil {
@@ -202,7 +206,7 @@ func (p *parent) mountSource(m extMount) (string, error) {
 		return "/dev/null", nil
 	case "bind":
 		for i, sm := range p.spec.Mounts {
-			if filepath.Clean("/"+sm.Destination) != m.Dest {
+			if mountPointIn(p.c.state.Rootfs, sm.Destination) != m.Dest {
 				continue
 			}
 			src := sm.Source

@@ -108,6 +108,7 @@ type Opts struct {
 	LazyPages       bool
 	StatusFd        *int32
 	OrphanPtsMaster bool
+	ConfigFile      string
 }
 
 // Features is criu_features.
@@ -211,6 +212,7 @@ func (o *Opts) marshal() enc {
 		b.varint(49, uint64(int64(*o.StatusFd)))
 	}
 	b.boolean(50, o.OrphanPtsMaster)
+	b.str(51, o.ConfigFile)
 	return b
 }
 
