@@ -133,7 +133,7 @@ func validate(mode Mode, r *specs.LinuxResources) error {
 	}
 	if r.Unified != nil {
 		if !v2 {
-			add(res+".unified", fmt.Errorf("cannot be used on a %s (cgroup v1) host", mode))
+			add(res+".unified", fmt.Errorf("invalid configuration: cannot be used on a %s (cgroup v1) host", mode))
 		}
 		for _, k := range sortedKeys(r.Unified) {
 			add(fmt.Sprintf("%s.unified[%q]", res, k), checkUnifiedKey(k))

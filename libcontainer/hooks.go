@@ -51,9 +51,9 @@ func runHook(h specs.Hook, state specs.State) error {
 	if err != nil {
 		msg := strings.TrimSpace(out.String())
 		if msg != "" {
-			return fmt.Errorf("hook %s: %w: %s", h.Path, err, msg)
+			return fmt.Errorf("error running hook %s: %w: %s", h.Path, err, msg)
 		}
-		return fmt.Errorf("hook %s: %w", h.Path, err)
+		return fmt.Errorf("error running hook %s: %w", h.Path, err)
 	}
 	return nil
 }

@@ -480,7 +480,7 @@ func noSymlinks(root *os.File, dest string) error {
 	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_BENEATH}
 	fd, err := unix.Openat2(int(root.Fd()), strings.TrimPrefix(dest, "/"), how)
 	if errors.Is(err, unix.ELOOP) {
-		return fmt.Errorf("destination %s must be a plain directory, not reached through a symlink", dest)
+		return fmt.Errorf("destination %s must be mounted on ordinary directory, not one reached through a symlink", dest)
 	}
 	if err == nil {
 		var st unix.Stat_t

@@ -101,8 +101,6 @@ func (c *Container) handOverNotifyFd(fds []int) error {
 	if s.Linux.Seccomp != nil {
 		state.Metadata = s.Linux.Seccomp.ListenerMetadata
 	}
-	if err := seccomp.SendToListener(s.Linux.Seccomp, fds[0], state); err != nil {
-		return fmt.Errorf("linux.seccomp.listenerPath: %w", err)
-	}
-	return nil
+	// Its errors name linux.seccomp.listenerPath already.
+	return seccomp.SendToListener(s.Linux.Seccomp, fds[0], state)
 }

@@ -32,13 +32,13 @@ func SendToListener(cfg *specs.LinuxSeccomp, fd int, state specs.ContainerProces
 	}
 	conn, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("linux.seccomp.listenerPath: connecting to seccomp agent: %w", err)
+		return fmt.Errorf("linux.seccomp.listenerPath: failed to connect with seccomp agent: %w", err)
 	}
 	// The spec allows one connection per state only; closing it also tells
 	// the agent the JSON is complete.
 	defer unix.Close(conn)
 	if err := unix.Connect(conn, &unix.SockaddrUnix{Name: cfg.ListenerPath}); err != nil {
-		return fmt.Errorf("linux.seccomp.listenerPath: connecting to seccomp agent: %w", err)
+		return fmt.Errorf("linux.seccomp.listenerPath: failed to connect with seccomp agent: %w", err)
 	}
 	n, err := unix.SendmsgN(conn, payload, unix.UnixRights(fd), nil, 0)
 	if err != nil {

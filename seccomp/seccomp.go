@@ -200,7 +200,7 @@ func validateSyscall(i int, sc *specs.LinuxSyscall) (libseccomp.ScmpAction, erro
 			return libseccomp.ActInvalid, fmt.Errorf("%s.names[%d]: empty syscall name", field, j)
 		}
 		if act == libseccomp.ActNotify && slices.Contains(notifyForbidden, name) {
-			return libseccomp.ActInvalid, fmt.Errorf("%s.names[%d]: %s cannot be used for %q: the init needs it to hand the notify fd to the agent", field, j, specs.ActNotify, name)
+			return libseccomp.ActInvalid, fmt.Errorf("%s.names[%d]: %s cannot be used for the %s syscall: the init needs it to hand the notify fd to the agent", field, j, specs.ActNotify, name)
 		}
 	}
 	if _, _, err := conditions(field, sc.Args); err != nil {
