@@ -143,9 +143,8 @@ func (c *Container) procs(cg cgroups.Manager) ([]int, error) {
 // cgroup it shares, only those in the namespaces it made are its own.
 func (c *Container) killProcesses() error {
 	cg, _ := c.cgroup()
-	_, ownPidNS := c.state.NamespaceInodes["pid"]
 	switch {
-	case ownPidNS || cg == nil:
+	case c.ownPidNs() || cg == nil:
 	case c.ownsCgroup():
 		if pids, err := cg.Procs(); err == nil && len(livePids(pids)) > 0 {
 			_ = killCgroup(cg, unix.SIGKILL)
@@ -198,7 +197,7 @@ func (c *Container) removeCgroups() {
 	if len(leaves) > 0 {
 		if cg, err := cgroups.Load(leaves); err != nil {
 			warn("container %s: %v", c.state.ID, err)
-		} else if err := waitEmptyAndDestroy(cg, c.ownsCgroup()); err != nil {
+		} else if err := waitEmptyAndDestroy(cg, c.ownsCgroup() && !c.ownPidNs()); err != nil {
 			warn("container %s: cgroup left in place: %v", c.state.ID, err)
 		}
 	}
@@ -255,6 +254,15 @@ func within(paths map[string]string, d string) bool {
 		}
 	}
 	return false
+}
+
+// ownPidNs tells a container with a PID namespace of its own: its
+// processes die with its init, and whatever is left in its cgroup after
+// that belongs to someone else (another container given the same
+// cgroupsPath), which runc does not kill either.
+func (c *Container) ownPidNs() bool {
+	_, ok := c.state.NamespaceInodes["pid"]
+	return ok
 }
 
 func isValue(m map[string]string, v string) bool {
