@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -186,5 +187,58 @@ func TestEmptyNetns(t *testing.T) {
 	}
 	if res := r.sprout(nil, "checkpoint", "--empty-ns", "ipc", "--image-path", img, "en1"); res.code == 0 || !strings.Contains(res.stderr, `--empty-ns "ipc"`) {
 		t.Fatalf("--empty-ns ipc: exit %d, %q", res.code, res.stderr)
+	}
+}
+
+// In the foreground restore waits for the container, forwards signals and
+// deletes it once it exits, as run does; it exits with its status. The
+// counter is read once the checkpoint has stopped it: read before, it
+// may already stand 3 higher, and the kill would come before the restore
+// has even made the container (the flakiness this test once had).
+func TestRestoreForeground(t *testing.T) {
+	needCriu(t)
+	r := newRuntime(t)
+	b := newBundle(t, counterScript)
+	b.save(t)
+	r.detached("run", "-d", "--bundle", b.dir, "fg1")
+	waitCount(t, b, 3)
+	img := filepath.Join(t.TempDir(), "img")
+	r.must("checkpoint", "--image-path", img, "fg1")
+	at := count(t, b)
+	stdin, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	done := r.background([]*os.File{stdin, pw, pw}, "restore", "--image-path", img, "--bundle", b.dir, "fg1")
+	pw.Close()
+	waitCount(t, b, at+3)
+	if st := r.mustState("fg1"); st.Status != "running" {
+		t.Fatalf("foreground restore: %+v", st)
+	}
+	if res := r.sprout(nil, "kill", "fg1", "KILL"); res.code != 0 {
+		select {
+		case fg := <-done:
+			out, _ := io.ReadAll(pr)
+			t.Fatalf("kill: %s; the foreground restore had returned %d: %s %s", res.stderr, fg.code, out, fg.stderr)
+		case <-time.After(time.Second):
+			t.Fatalf("kill: %s", res.stderr)
+		}
+	}
+	select {
+	case res := <-done:
+		if res.code != 137 {
+			t.Fatalf("foreground restore exited %d, want 137 (SIGKILL)", res.code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("foreground restore did not return after its container was killed")
+	}
+	if _, err := r.state("fg1"); err == nil {
+		t.Fatal("the container is still there after the foreground restore returned")
 	}
 }
