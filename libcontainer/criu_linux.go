@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -51,6 +53,8 @@ type criuSwrk struct {
 	// onNotify answers criu's notifications ("setup-namespaces",
 	// "post-restore", ...); fd is the one sent with "orphan-pts-master".
 	onNotify func(script string, pid int32, fd *os.File) error
+	// ended is set when watchRestored had to kill criu.
+	ended atomic.Bool
 }
 
 // inPrivateMounts runs fn on a thread of its own in a private copy of the
@@ -142,6 +146,46 @@ func startCriu(bin string, extra []*os.File, stdin, stdout, stderr *os.File) (*c
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	return &criuSwrk{cmd: cmd, sock: local}, nil
+}
+
+// restoredExitGrace is how long criu may go on without answering once the
+// restored init is exiting.
+const restoredExitGrace = 2 * time.Second
+
+// watchRestored ends criu if the restored init (pid, reported by
+// post-restore) exits while criu has not answered yet. criu kills the
+// tree when its restore fails after that point (a lazy-pages daemon gone
+// before criu could tell it the restore had finished), then waits for the
+// init, which waits for its children, zombies that criu itself still
+// traces: neither moves again. runc hangs there too. Once criu is gone
+// its answer reads as EOF, and the caller fails the restore. stop ends
+// the watch.
+func (s *criuSwrk) watchRestored(pid int) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		var since time.Time
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-tick.C:
+				st, err := readProcStat(pid)
+				if err == nil && st.state != 'Z' && st.flags&pfExiting == 0 {
+					continue
+				}
+				if since.IsZero() {
+					since = now
+				} else if now.Sub(since) >= restoredExitGrace {
+					s.ended.Store(true)
+					s.cmd.Process.Kill()
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 func criuVersionString(v int) string {
@@ -245,6 +289,9 @@ func (s *criuSwrk) call(req *criurpc.Req) (*criurpc.Resp, error) {
 		}
 	}
 	if n == 0 {
+		if s.ended.Load() {
+			return nil, fmt.Errorf("criu had not answered %v after the restored init began to exit, and was ended", restoredExitGrace)
+		}
 		return nil, errors.New("criu exited without an answer")
 	}
 	resp, err := criurpc.Unmarshal(buf[:n])

@@ -16,6 +16,9 @@ import (
 	"github.com/sprout-runtime/sprout/spec"
 )
 
+// lazyPagesSocket is where `criu lazy-pages` listens, in its work directory.
+const lazyPagesSocket = "lazy-pages.socket"
+
 // RestoreOptions are restore's inputs: a container made from the bundle as
 // create makes it, whose processes come from criu's images.
 type RestoreOptions struct {
@@ -33,6 +36,18 @@ func Restore(root string, opts RestoreOptions) (*Container, error) {
 	}
 	if _, err := os.Stat(filepath.Join(opts.ImagePath, descriptorsFile)); err != nil {
 		return nil, fmt.Errorf("--image-path %s: not a checkpoint of a container: %w", opts.ImagePath, err)
+	}
+	if opts.LazyPages {
+		// criu's restore asks the lazy-pages daemon for the memory through
+		// this socket in its work directory; runc needs the daemon too.
+		work := opts.WorkPath
+		if work == "" {
+			work = opts.ImagePath
+		}
+		sock := filepath.Join(work, lazyPagesSocket)
+		if fi, err := os.Stat(sock); err != nil || fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("--lazy-pages: no criu lazy-pages daemon serves these images: %s is not its socket (start `criu lazy-pages --page-server --address ADDRESS --port PORT -D %s` first)", sock, work)
+		}
 	}
 	return create(root, opts.CreateOptions, func(p *parent) error { return p.restore(&opts.CriuOptions) })
 }
@@ -144,8 +159,18 @@ func (p *parent) restoreWithCriu(o *CriuOptions) error {
 		return err
 	}
 	opts.CgRoot = roots
-	criu.onNotify = p.restoreNotify
+	stopWatch := func() {}
+	criu.onNotify = func(script string, pid int32, fd *os.File) error {
+		if err := p.restoreNotify(script, pid, fd); err != nil {
+			return err
+		}
+		if script == "post-restore" {
+			stopWatch = criu.watchRestored(int(pid))
+		}
+		return nil
+	}
 	_, err = criu.run(criurpc.Restore, opts)
+	stopWatch()
 	if cerr := criu.close(); err == nil && cerr != nil && p.pid == 0 {
 		err = fmt.Errorf("criu: %w", cerr)
 	}
