@@ -134,6 +134,9 @@ func (ip *initProcess) run() error {
 		return err
 	}
 	debugf("entered the rootfs (no pivot: %v)", ip.cfg.NoPivot)
+	if err := reopenDevNull(); err != nil {
+		return err
+	}
 	if err := setHostnames(s); err != nil {
 		return err
 	}
@@ -183,6 +186,33 @@ func (ip *initProcess) runExec(consoleFile *os.File) error {
 		return err
 	}
 	return ip.finalize(caps, argv0)
+}
+
+// reopenDevNull points the init's stdio that is the host's null device
+// (what engines give a detached container) at the container's /dev/null,
+// as runc does: criu cannot dump a file on a mount outside the
+// container's mount namespace. Runs in the init, after pivot_root.
+func reopenDevNull() error {
+	var null unix.Stat_t
+	f, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
+	if err != nil {
+		// A rootfs without /dev/null keeps the stdio it was given.
+		return nil
+	}
+	defer f.Close()
+	if err := unix.Fstat(int(f.Fd()), &null); err != nil || null.Mode&unix.S_IFMT != unix.S_IFCHR {
+		return nil
+	}
+	for fd := 0; fd < 3; fd++ {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != null.Rdev {
+			continue
+		}
+		if err := unix.Dup3(int(f.Fd()), fd, 0); err != nil {
+			return fmt.Errorf("stdio: reopen fd %d on the container's /dev/null: %w", fd, err)
+		}
+	}
+	return nil
 }
 
 // setupStdio gives the process its pty (and, for the container's own init,

@@ -186,3 +186,37 @@ func lines(t *testing.T, path string) int {
 	}
 	return strings.Count(string(data), "\n")
 }
+
+// A detached container whose stdio is the host's /dev/null (what Podman's
+// conmon gives one) is checkpointed and restored: the init's stdio is the
+// container's own /dev/null, as with runc, so criu finds its mount.
+func TestCheckpointDevNullStdio(t *testing.T) {
+	needCriu(t)
+	r := newRuntime(t)
+	b := newBundle(t, counterScript)
+	b.save(t)
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	stdio := []*os.File{null, null, null}
+	if res := r.sprout(stdio, "run", "-d", "--bundle", b.dir, "dn1"); res.code != 0 {
+		t.Fatalf("run -d: exit %d", res.code)
+	}
+	waitCount(t, b, 3)
+	// The mount of each stdio file is one of the container's.
+	out := r.must("exec", "dn1", "sh", "-c", `for fd in 0 1 2; do m=$(sed -n 's/^mnt_id:[[:space:]]*//p' /proc/1/fdinfo/$fd); grep -c "^$m " /proc/1/mountinfo; done`)
+	if out != "1\n1\n1\n" {
+		t.Fatalf("mounts of the init's stdio in its mount table: %q, want each found once", out)
+	}
+	img := filepath.Join(t.TempDir(), "img")
+	r.must("checkpoint", "--image-path", img, "dn1")
+	at := count(t, b)
+	if res := r.sprout(stdio, "restore", "-d", "--image-path", img, "--bundle", b.dir, "dn1"); res.code != 0 {
+		t.Fatalf("restore -d: exit %d", res.code)
+	}
+	if c := waitCount(t, b, at+3); c > at+200 {
+		t.Fatalf("counter %d after restore from %d", c, at)
+	}
+}
