@@ -25,8 +25,9 @@ var (
 	sproutBin, criuBin string
 	// criuBroken says why criu cannot checkpoint here ("" if it can).
 	criuBroken string
-	// memTrack tells whether the kernel tracks dirty pages (pre-dump).
-	memTrack bool
+	// memTrackBroken says why criu cannot track dirty pages here, which
+	// pre-dump needs ("" if it can).
+	memTrackBroken string
 )
 
 func TestMain(m *testing.M) {
@@ -49,12 +50,34 @@ func TestMain(m *testing.M) {
 	if out, err := check.CombinedOutput(); err != nil {
 		criuBroken = fmt.Sprintf("`%s check` fails on this kernel: %v: %s", criuBin, err, lastLine(string(out)))
 	}
-	track := exec.Command(criuBin, "check", "--feature", "mem_dirty_track")
+	track := exec.Command(criuBin, "check", "--feature", "mem_dirty_track", "-v4", "-o", "track.log")
 	track.Dir = logs
-	memTrack = track.Run() == nil
+	if track.Run() != nil {
+		memTrackBroken = dirtyTrackReason(filepath.Join(logs, "track.log"))
+	}
 	code := m.Run()
 	os.RemoveAll(logs)
 	os.Exit(code)
+}
+
+// dirtyTrackReason quotes criu's log of its mem_dirty_track check, and
+// the kernel's config option for soft-dirty bits where the kernel shows it.
+func dirtyTrackReason(log string) string {
+	why := "`criu check --feature mem_dirty_track` fails"
+	data, _ := os.ReadFile(log)
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, "Dirty tracking is OFF") {
+			why += "; criu logged: " + strings.TrimSpace(l[strings.IndexByte(l, ')')+1:])
+		}
+	}
+	if out, err := exec.Command("sh", "-c", "zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname -r)").Output(); err == nil {
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.Contains(l, "CONFIG_MEM_SOFT_DIRTY") {
+				why += "; kernel config: " + l
+			}
+		}
+	}
+	return why
 }
 
 func lastLine(s string) string {
