@@ -141,14 +141,11 @@ func (r *Req) Marshal() []byte {
 	var b enc
 	b.varint(1, uint64(r.Type))
 	if r.Opts != nil {
-		b.message(2, r.Opts.marshal())
+		b.bytes(2, r.Opts.marshal())
 	}
 	b.boolean(3, r.NotifySuccess)
 	if r.Features != nil {
-		var f enc
-		f.boolean(1, r.Features.MemTrack)
-		f.boolean(2, r.Features.LazyPages)
-		b.message(5, f)
+		b.message(5, r.Features.put)
 	}
 	return b
 }
@@ -166,10 +163,7 @@ func (o *Opts) marshal() enc {
 	b.int32(9, o.LogLevel)
 	b.str(10, o.LogFile)
 	if o.Ps != nil {
-		var e enc
-		e.str(1, o.Ps.Address)
-		e.int32(2, o.Ps.Port)
-		b.message(11, e)
+		b.message(11, o.Ps.put)
 	}
 	b.boolean(12, o.NotifyScripts)
 	b.str(13, o.Root)
@@ -177,26 +171,11 @@ func (o *Opts) marshal() enc {
 	b.boolean(15, o.TrackMem)
 	b.boolean(16, o.AutoDedup)
 	b.int32(17, o.WorkDirFd)
-	for _, m := range o.ExtMnt {
-		var e enc
-		e.bytes(1, []byte(m.Key))
-		e.bytes(2, []byte(m.Val))
-		b.message(23, e)
-	}
+	repeated(&b, 23, o.ExtMnt)
 	b.boolean(24, o.ManageCgroups)
-	for _, c := range o.CgRoot {
-		var e enc
-		e.str(1, c.Ctrl)
-		e.bytes(2, []byte(c.Path))
-		b.message(25, e)
-	}
+	repeated(&b, 25, o.CgRoot)
 	b.boolean(26, o.RstSibling)
-	for _, f := range o.InheritFd {
-		var e enc
-		e.bytes(1, []byte(f.Key))
-		e.varint(2, uint64(int64(f.Fd)))
-		b.message(27, e)
-	}
+	repeated(&b, 27, o.InheritFd)
 	if o.CgMode != nil {
 		b.varint(34, uint64(*o.CgMode))
 	}
@@ -254,7 +233,29 @@ func (b *enc) bytes(field int, p []byte) {
 	*b = append(*b, p...)
 }
 
-func (b *enc) message(field int, m enc) { b.bytes(field, m) }
+// message appends an embedded message whose fields put writes.
+func (b *enc) message(field int, put func(e *enc)) {
+	var e enc
+	put(&e)
+	b.bytes(field, e)
+}
+
+// repeated appends one embedded message per element of ms.
+func repeated[M interface{ put(e *enc) }](b *enc, field int, ms []M) {
+	for _, m := range ms {
+		b.message(field, m.put)
+	}
+}
+
+// The put methods write a message's fields. key and val of
+// ext_mount_map, key of inherit_fd and path of cgroup_root are required:
+// sent even when empty.
+
+func (m ExtMount) put(e *enc)    { e.bytes(1, []byte(m.Key)); e.bytes(2, []byte(m.Val)) }
+func (c CgroupRoot) put(e *enc)  { e.str(1, c.Ctrl); e.bytes(2, []byte(c.Path)) }
+func (f InheritFd) put(e *enc)   { e.bytes(1, []byte(f.Key)); e.varint(2, uint64(int64(f.Fd))) }
+func (p *PageServer) put(e *enc) { e.str(1, p.Address); e.int32(2, p.Port) }
+func (f *Features) put(e *enc)   { e.boolean(1, f.MemTrack); e.boolean(2, f.LazyPages) }
 
 // Unmarshal decodes a criu_resp.
 func Unmarshal(data []byte) (*Resp, error) {
