@@ -53,6 +53,19 @@ type extMount struct {
 	Root      string `json:"root,omitempty"`
 }
 
+// nullImageName is the name of the null device's mounts in the images:
+// runc's, so that either runtime restores the other's images.
+const nullImageName = "/dev/null"
+
+// imageName is what the images call the mount; runc names bind and
+// cgroup mounts by their destination too.
+func (m extMount) imageName() string {
+	if m.Kind == "null" {
+		return nullImageName
+	}
+	return m.Dest
+}
+
 // Checkpoint dumps a running container with criu into o.ImagePath. Unless
 // it is left running (or only pre-dumped) the container is gone after it,
 // as with runc: restore brings it back under the same or another ID.
@@ -137,7 +150,7 @@ func (c *Container) dump(o *CheckpointOptions, s *specs.Spec, ps *criurpc.PageSe
 		return err
 	}
 	for _, m := range mounts {
-		opts.ExtMnt = append(opts.ExtMnt, criurpc.ExtMount{Key: m.Dest, Val: m.Dest})
+		opts.ExtMnt = append(opts.ExtMnt, criurpc.ExtMount{Key: m.Dest, Val: m.imageName()})
 	}
 	if ns, ok := spec.Namespaces(s)[specs.NetworkNamespace]; ok && ns.Path != "" {
 		var st unix.Stat_t

@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -75,7 +76,12 @@ func (p *parent) restoreWithCriu(o *CriuOptions) error {
 		return err
 	}
 	var mounts []extMount
-	if err := loadImageJSON(o.ImagePath, extMountsFile, &mounts); err != nil {
+	if _, err := os.Stat(filepath.Join(o.ImagePath, extMountsFile)); errors.Is(err, os.ErrNotExist) {
+		// A checkpoint runc made: its external mounts follow from the config.
+		if mounts, err = configExternalMounts(s); err != nil {
+			return err
+		}
+	} else if err := loadImageJSON(o.ImagePath, extMountsFile, &mounts); err != nil {
 		return err
 	}
 	opts, err := commonOpts(o, img, work, "restore.log")
@@ -99,12 +105,17 @@ func (p *parent) restoreWithCriu(o *CriuOptions) error {
 			return fmt.Errorf("linux.resources: %w", err)
 		}
 	}
+	named := map[string]bool{}
 	for _, m := range mounts {
+		if named[m.imageName()] {
+			continue
+		}
+		named[m.imageName()] = true
 		src, err := p.mountSource(m)
 		if err != nil {
 			return err
 		}
-		opts.ExtMnt = append(opts.ExtMnt, criurpc.ExtMount{Key: m.Dest, Val: src})
+		opts.ExtMnt = append(opts.ExtMnt, criurpc.ExtMount{Key: m.imageName(), Val: src})
 	}
 
 	// criu's fds: 0-2 the new stdio, 3 its socket, then the extra files.
@@ -254,6 +265,33 @@ func (p *parent) mountSource(m extMount) (string, error) {
 		return filepath.Join(m.Hierarchy, m.Root), nil
 	}
 	return "", fmt.Errorf("checkpoint: unknown kind %q of external mount %s", m.Kind, m.Dest)
+}
+
+// configExternalMounts names the external mounts of a checkpoint runc
+// made, which records none: runc names the config's bind mounts and the
+// cgroup hierarchies under a cgroup mount by their destination, and every
+// masked file by the null device. criu binds only those its images use.
+func configExternalMounts(s *specs.Spec) ([]extMount, error) {
+	out := []extMount{{Dest: nullImageName, Kind: "null"}}
+	_, cgroupns := spec.Namespaces(s)[specs.CgroupNamespace]
+	for _, m := range s.Mounts {
+		dest := filepath.Clean("/" + m.Destination)
+		switch {
+		case isBind(m):
+			out = append(out, extMount{Dest: dest, Kind: "bind"})
+		case m.Type == "cgroup" && !cgroupns:
+			hierarchies, err := cgroupHierarchies()
+			if err != nil {
+				return nil, err
+			}
+			for base, h := range hierarchies {
+				if base != "" {
+					out = append(out, extMount{Dest: filepath.Join(dest, base), Kind: "cgroup", Hierarchy: h})
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 // criuCgroupRoots maps the container's dumped cgroups, hierarchy by
