@@ -41,6 +41,7 @@ done
 . "$REPO/tests/lib/rootfs.sh"
 . "$REPO/tests/lib/cgroups.sh"
 . "$REPO/tests/lib/trace.sh"
+. "$HERE/checkpoint.sh"
 
 PKGS=(busybox-static util-linux bsdutils)
 for e in "${ENGINES[@]}"; do
@@ -772,13 +773,14 @@ run_scenarios() {
 		scenario pause-resume s_pause "$p-d"
 		scenario memory s_memory "$p-m"
 	fi
+	[ "$E" = podman ] && scenario checkpoint-restore s_checkpoint "$p-cr"
 	scenario stop-term s_stop_term "$p-st"
 	scenario stop-kill s_stop_kill "$p-sk"
 	e stop "$p-d" 1 >/dev/null 2>&1
 	[ "$E" = containerd ] && sleep 0.5
 	scenario rm s_rm "$p-d" "$p-st" "$p-sk"
 	local n
-	for n in "$p-d" "$p-m" "$p-st" "$p-sk"; do e_cleanup_one "$n"; done
+	for n in "$p-d" "$p-m" "$p-st" "$p-sk" "$p-cr"; do e_cleanup_one "$n"; done
 }
 
 # ---------------------------------------------------------------- main
@@ -808,6 +810,7 @@ for E in "${ENGINES[@]}"; do
 		report setup 1
 		continue
 	fi
+	[ "$E" = podman ] && checkpoint_setup
 	note "$E up in $((SECONDS - t0))s"
 	for r in "${RUNTIMES[@]}"; do
 		if [ "$r" = sprout ]; then bin=$RUNTIME; label=$E; else bin=$RUNC; label="$E(runc)"; fi
