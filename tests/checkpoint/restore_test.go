@@ -238,7 +238,7 @@ func TestRestoreForeground(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("foreground restore did not return after its container was killed")
 	}
-	if _, err := r.state("fg1"); err == nil {
+	if _, err := r.h.State("fg1"); err == nil {
 		t.Fatal("the container is still there after the foreground restore returned")
 	}
 }

@@ -17,6 +17,8 @@ const runcBin = "/usr/sbin/runc"
 func (r *runtime) runc(root string, args ...string) {
 	r.t.Helper()
 	cmd := exec.Command(runcBin, append([]string{"--root", root, "--criu", criuBin}, args...)...)
+	// runc leaves criu logs of its feature checks in its cwd.
+	cmd.Dir = r.t.TempDir()
 	for i := 0; i < 3; i++ {
 		pr, pw, err := os.Pipe()
 		if err != nil {
