@@ -130,9 +130,7 @@ func TestPreDumpRefusedWithoutMemTrack(t *testing.T) {
 	}
 	r := newRuntime(t)
 	b := newBundle(t, counterScript)
-	b.save(t)
-	r.detached("run", "-d", "--bundle", b.dir, "pdr1")
-	pid := r.mustState("pdr1").Pid
+	pid := r.runDetached(b, "pdr1")
 	waitCount(t, b, 3)
 	base := t.TempDir()
 	for _, args := range [][]string{

@@ -19,8 +19,9 @@ checkpoint_setup() {
 	fi
 }
 
-# pmc runs Podman with the built criu first on PATH.
-pmc() { PATH=$CRIU_DIR:$PATH pm "$@"; }
+# pmc runs Podman with the built criu first on PATH, in $T: runc leaves
+# the log of its criu feature check in its working directory.
+pmc() { (cd "$T" && PATH=$CRIU_DIR:$PATH pm "$@"); }
 
 # counter_of NAME: the value the counting container last wrote.
 counter_of() { pm exec "$1" cat /tmp/count 2>/dev/null; }
