@@ -7,10 +7,8 @@ package cgroups
 import (
 	"errors"
 	"fmt"
-	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // Mode is the cgroup layout of the host.
@@ -37,26 +35,6 @@ func (m Mode) String() string {
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
-
-const (
-	cgroupRoot = "/sys/fs/cgroup"
-	// hybridUnified is where systemd (and so every hybrid host) mounts the
-	// v2 hierarchy next to the v1 controllers.
-	hybridUnified = "/sys/fs/cgroup/unified"
-)
-
-// The layout cannot change under a running process without unmounting
-// cgroupfs, so it is detected once.
-var detectedMode = sync.OnceValue(func() Mode {
-	var st unix.Statfs_t
-	if unix.Statfs(cgroupRoot, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
-		return Unified
-	}
-	if unix.Statfs(hybridUnified, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
-		return Hybrid
-	}
-	return Legacy
-})
 
 // DetectMode tells the host's cgroup layout from the filesystem types of
 // /sys/fs/cgroup and /sys/fs/cgroup/unified, as runc does.
@@ -111,20 +89,11 @@ func New(cgroupsPath, containerID string) (Manager, error) {
 	if inner == "/" || inner == "." {
 		return nil, fmt.Errorf("cgroups path %q resolves to the base cgroup itself, not to a cgroup of the container", cgroupsPath)
 	}
-	if mode := DetectMode(); mode != Unified {
-		return newLegacy(mode, inner)
-	}
-	return newUnified(inner)
+	return realHost().newManager(inner)
 }
 
 // Load rebuilds the manager of a container from the Paths() saved in its
 // state.
 func Load(paths map[string]string) (Manager, error) {
-	if len(paths) == 0 {
-		return nil, errors.New("no cgroup paths to load")
-	}
-	if mode := DetectMode(); mode != Unified {
-		return loadLegacy(mode, paths)
-	}
-	return loadUnified(paths)
+	return realHost().load(paths)
 }

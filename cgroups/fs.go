@@ -12,10 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,127 +40,13 @@ func within(base, dir string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
-// hierarchy is where one cgroup hierarchy is mounted: root is the cgroup of
-// that hierarchy shown at mountpoint (not "/" inside a container that got a
-// bind mount of its own cgroup).
-type hierarchy struct {
-	mountpoint string
-	root       string
-}
-
-// cgroupMounts are the host's cgroup and cgroup2 mounts, read once: like
-// the layout (see detectedMode) they do not change under a command, and
-// every command needs both kinds on a hybrid host.
-var cgroupMounts = sync.OnceValues(func() ([]*mountinfo.Info, error) {
-	infos, err := mountinfo.GetMounts(func(i *mountinfo.Info) (skip, stop bool) {
-		return i.FSType != "cgroup" && i.FSType != "cgroup2", false
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read mountinfo: %w", err)
-	}
-	return infos, nil
-})
-
-// v1Hierarchies maps each mounted v1 controller, and named hierarchy such
-// as "name=systemd", to its first mount.
-func v1Hierarchies() (map[string]hierarchy, error) {
-	infos, err := cgroupMounts()
-	if err != nil {
-		return nil, err
-	}
-	h := make(map[string]hierarchy)
-	for _, mi := range infos {
-		if mi.FSType != "cgroup" {
-			continue
-		}
-		for _, opt := range strings.Split(mi.VFSOptions, ",") {
-			if !isV1Controller(opt) {
-				continue
-			}
-			if _, seen := h[opt]; !seen {
-				h[opt] = hierarchy{mountpoint: mi.Mountpoint, root: mi.Root}
-			}
-		}
-	}
-	return h, nil
-}
-
-// v1Controllers are the v1 hierarchies a container joins, in runc's order
-// (which is also the order limits are written in).
-var v1Controllers = []string{
-	"cpuset", "devices", "memory", "cpu", "cpuacct", "pids", "blkio", "hugetlb",
-	"net_cls", "net_prio", "perf_event", "freezer", "rdma", "misc", "name=systemd",
-}
-
-func isV1Controller(opt string) bool {
-	for _, c := range v1Controllers {
-		if opt == c {
-			return true
-		}
-	}
-	return false
-}
-
-// v2Hierarchy finds the cgroup2 mount at mountpoint.
-func v2Hierarchy(mountpoint string) (hierarchy, error) {
-	infos, err := cgroupMounts()
-	if err != nil {
-		return hierarchy{}, err
-	}
-	for _, mi := range infos {
-		if mi.FSType == "cgroup2" && mi.Mountpoint == mountpoint {
-			return hierarchy{mountpoint: mi.Mountpoint, root: mi.Root}, nil
-		}
-	}
-	return hierarchy{}, fmt.Errorf("no cgroup2 filesystem is mounted at %s", mountpoint)
-}
-
-// ownCgroups parses /proc/self/cgroup: v1 controller (or "name=...") -> path,
-// "" -> the v2 path.
-func ownCgroups() (map[string]string, error) {
-	data, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return nil, err
-	}
-	own := make(map[string]string)
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[1] == "" {
-			own[""] = parts[2]
-			continue
-		}
-		for _, c := range strings.Split(parts[1], ",") {
-			own[c] = parts[2]
-		}
-	}
-	return own, nil
-}
-
-// dirIn joins inner under hierarchy h: absolute inner from the hierarchy's
-// root, relative inner from base (a cgroup path as /proc/self/cgroup shows
-// it).
-func (h hierarchy) dirIn(base, inner string) (string, error) {
-	if filepath.IsAbs(inner) {
-		return filepath.Join(h.mountpoint, inner), nil
-	}
-	if base == "" {
-		return "", errors.New("/proc/self/cgroup does not show our own cgroup in this hierarchy")
-	}
-	rel, err := filepath.Rel(h.root, base)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return "", fmt.Errorf("own cgroup %s is not visible under the mount %s (root %s)", base, h.mountpoint, h.root)
-	}
-	return filepath.Join(h.mountpoint, rel, inner), nil
-}
-
 // writeFile writes value to a cgroup control file in a single write: the
 // kernel parses each write on its own. The file is never created: a missing
-// control file must report ENOENT, not make an empty file appear.
+// control file must report ENOENT, not make an empty file appear. O_TRUNC,
+// which cgroupfs ignores (runc opens with it too), leaves exactly the value
+// written in a regular file standing in for a control file in unit tests.
 func writeFile(dir, file, value string) error {
-	f, err := os.OpenFile(filepath.Join(dir, file), os.O_WRONLY, 0)
+	f, err := os.OpenFile(filepath.Join(dir, file), os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		return err
 	}
@@ -172,6 +56,14 @@ func writeFile(dir, file, value string) error {
 		return werr
 	}
 	return cerr
+}
+
+// write writes value to dir/file on behalf of field.
+func write(dir, file, value, field string) error {
+	if err := writeFile(dir, file, value); err != nil {
+		return fieldErr(field, err)
+	}
+	return nil
 }
 
 func readFile(dir, file string) (string, error) {

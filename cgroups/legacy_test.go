@@ -52,11 +52,11 @@ func expectDestroyed(t *testing.T, m Manager) {
 
 func TestV1Paths(t *testing.T) {
 	requireV1(t)
-	hier, err := v1Hierarchies()
+	hier, err := realHost().v1Hierarchies()
 	if err != nil {
 		t.Fatal(err)
 	}
-	own, err := ownCgroups()
+	own, err := realHost().ownCgroups()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +302,7 @@ func kernelKeepsKmemLimit(t *testing.T, memDir string) bool {
 
 func TestV1Relative(t *testing.T) {
 	requireV1(t)
-	own, err := ownCgroups()
+	own, err := realHost().ownCgroups()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -573,7 +573,7 @@ func TestV1Blkio(t *testing.T) {
 // error naming it, while leaving it unset works.
 func TestV1MissingControllers(t *testing.T) {
 	requireV1(t)
-	hier, err := v1Hierarchies()
+	hier, err := realHost().v1Hierarchies()
 	if err != nil {
 		t.Fatal(err)
 	}

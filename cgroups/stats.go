@@ -289,38 +289,6 @@ func parseDevNum(s string) (major, minor uint64, ok bool) {
 	return maj, min, err1 == nil && err2 == nil
 }
 
-// hugePageSizes lists the host's huge page sizes in the cgroup file name
-// form ("2MB", "1GB").
-func hugePageSizes() []string {
-	entries, err := os.ReadDir("/sys/kernel/mm/hugepages")
-	if err != nil {
-		return nil
-	}
-	var sizes []string
-	for _, e := range entries {
-		kb, ok := strings.CutPrefix(e.Name(), "hugepages-")
-		if !ok {
-			continue
-		}
-		n, err := strconv.ParseUint(strings.TrimSuffix(kb, "kB"), 10, 64)
-		if err != nil {
-			continue
-		}
-		sizes = append(sizes, pageSizeName(n*1024))
-	}
-	return sizes
-}
-
-func pageSizeName(bytes uint64) string {
-	units := []string{"B", "KB", "MB", "GB", "TB", "PB"}
-	i := 0
-	for bytes >= 1024 && bytes%1024 == 0 && i < len(units)-1 {
-		bytes /= 1024
-		i++
-	}
-	return strconv.FormatUint(bytes, 10) + units[i]
-}
-
 // unlimitedToZero maps "max" to 0, as runc reports an unlimited pids.max.
 func unlimitedToZero(v uint64) uint64 {
 	if v == math.MaxUint64 {

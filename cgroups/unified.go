@@ -16,18 +16,19 @@ import (
 
 // unifiedManager drives a container's cgroup on a cgroup v2 host.
 type unifiedManager struct {
+	host *host
 	// mount is the v2 mountpoint, dir the container's cgroup below it.
 	mount, dir string
 }
 
-func newUnified(inner string) (*unifiedManager, error) {
-	h, err := v2Hierarchy(cgroupRoot)
+func newUnified(host *host, inner string) (*unifiedManager, error) {
+	h, err := host.v2Hierarchy()
 	if err != nil {
 		return nil, err
 	}
 	base := ""
 	if !filepath.IsAbs(inner) {
-		own, err := ownCgroups()
+		own, err := host.ownCgroups()
 		if err != nil {
 			return nil, err
 		}
@@ -42,22 +43,22 @@ func newUnified(inner string) (*unifiedManager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &unifiedManager{mount: h.mountpoint, dir: dir}, nil
+	return &unifiedManager{host: host, mount: h.mountpoint, dir: dir}, nil
 }
 
-func loadUnified(paths map[string]string) (*unifiedManager, error) {
+func loadUnified(host *host, paths map[string]string) (*unifiedManager, error) {
 	dir, ok := paths[""]
 	if !ok || len(paths) != 1 {
 		return nil, errors.New("saved cgroup paths are not those of a cgroup v2 container (one path, for \"\")")
 	}
-	h, err := v2Hierarchy(cgroupRoot)
+	h, err := host.v2Hierarchy()
 	if err != nil {
 		return nil, err
 	}
-	if !filepath.IsAbs(dir) || filepath.Clean(dir) != dir || !within(h.mountpoint, dir) || dir == h.mountpoint {
+	if !h.holds(dir) {
 		return nil, fmt.Errorf("saved cgroup path %q is not a cgroup below %s", dir, h.mountpoint)
 	}
-	return &unifiedManager{mount: h.mountpoint, dir: dir}, nil
+	return &unifiedManager{host: host, mount: h.mountpoint, dir: dir}, nil
 }
 
 func (m *unifiedManager) Paths() map[string]string {
@@ -284,24 +285,7 @@ func (m *unifiedManager) setIO(r *specs.LinuxResources) error {
 			}
 		}
 	}
-	for _, t := range []struct {
-		name, key string
-		devs      []specs.LinuxThrottleDevice
-	}{
-		{"throttleReadBpsDevice", "rbps", b.ThrottleReadBpsDevice},
-		{"throttleWriteBpsDevice", "wbps", b.ThrottleWriteBpsDevice},
-		{"throttleReadIOPSDevice", "riops", b.ThrottleReadIOPSDevice},
-		{"throttleWriteIOPSDevice", "wiops", b.ThrottleWriteIOPSDevice},
-	} {
-		for i, d := range t.devs {
-			field := fmt.Sprintf("%s.blockIO.%s[%d]", res, t.name, i)
-			line := devString(d.LinuxBlockIODevice, t.key+"="+strconv.FormatUint(d.Rate, 10))
-			if err := write(m.dir, "io.max", line, field); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return setThrottles(m.dir, b, true)
 }
 
 // cpuWeight converts cpu.shares (2-262144) to cpu.weight (1-10000) with
@@ -376,21 +360,10 @@ func (m *unifiedManager) setDevices(r *specs.LinuxResources) error {
 }
 
 func (m *unifiedManager) setCpuset(r *specs.LinuxResources) error {
-	c := r.CPU
-	if c == nil {
+	if r.CPU == nil {
 		return nil
 	}
-	if c.Cpus != "" {
-		if err := write(m.dir, "cpuset.cpus", c.Cpus, res+".cpu.cpus"); err != nil {
-			return err
-		}
-	}
-	if c.Mems != "" {
-		if err := write(m.dir, "cpuset.mems", c.Mems, res+".cpu.mems"); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeCpuset(m.dir, r.CPU)
 }
 
 func (m *unifiedManager) setHugetlb(r *specs.LinuxResources) error {
@@ -546,11 +519,10 @@ func (m *unifiedManager) Stats() (*Stats, error) {
 		mem.PSI = s.psi(dir, "memory.pressure")
 	}
 	if exists(filepath.Join(dir, "pids.current")) {
-		st.Pids.Current = s.uint(dir, "pids.current")
-		st.Pids.Limit = unlimitedToZero(s.uint(dir, "pids.max"))
+		st.Pids = pidsStats(&s, dir)
 	}
 	st.Blkio = ioStats(&s, dir)
-	for _, size := range hugePageSizes() {
+	for _, size := range m.host.hugePageSizes() {
 		p := "hugetlb." + size + "."
 		if exists(filepath.Join(dir, p+"current")) {
 			st.Hugetlb[size] = Hugetlb{

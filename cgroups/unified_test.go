@@ -43,7 +43,7 @@ func requireControllers(t *testing.T, cs ...string) {
 
 func TestV2Paths(t *testing.T) {
 	requireV2(t)
-	own, err := ownCgroups()
+	own, err := realHost().ownCgroups()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func TestV2IOThrottle(t *testing.T) {
 func TestV2Hugetlb(t *testing.T) {
 	requireV2(t)
 	requireControllers(t, "hugetlb")
-	sizes := hugePageSizes()
+	sizes := realHost().hugePageSizes()
 	if len(sizes) == 0 {
 		t.Skip("this kernel has no huge page sizes")
 	}

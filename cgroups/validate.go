@@ -34,117 +34,128 @@ func validate(mode Mode, r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
 	}
+	var errs fieldErrs
 	v2 := mode == Unified
-	var errs []error
-	add := func(field string, err error) {
-		if err != nil {
-			errs = append(errs, fieldErr(field, err))
-		}
+	if r.Memory != nil {
+		errs.validateMemory(r.Memory, v2)
 	}
-	if m := r.Memory; m != nil {
-		for _, f := range []struct {
-			name string
-			v    *int64
-		}{
-			{"limit", m.Limit}, {"reservation", m.Reservation}, {"swap", m.Swap},
-			//lint:ignore SA1019 still applied on v1 hosts, so still checked
-			{"kernel", m.Kernel},
-			{"kernelTCP", m.KernelTCP},
-		} {
-			if f.v != nil && *f.v < -1 {
-				add(res+".memory."+f.name, fmt.Errorf("%d is neither -1 (unlimited) nor a number of bytes", *f.v))
-			}
-		}
-		if v2 {
-			_, err := swapV2(deref(m.Swap), deref(m.Limit))
-			add(res+".memory.swap", err)
-		} else {
-			limit, swap := deref(m.Limit), deref(m.Swap)
-			if limit > 0 && swap > 0 && swap < limit {
-				add(res+".memory.swap", fmt.Errorf("memory+swap limit %d is lower than the memory limit %d", swap, limit))
-			}
-			if s := m.Swappiness; s != nil && *s > 100 && *s != math.MaxUint64 {
-				add(res+".memory.swappiness", fmt.Errorf("%d is out of range 0-100", *s))
-			}
-		}
+	if r.CPU != nil {
+		errs.validateCPU(r.CPU, v2)
 	}
-	if c := r.CPU; c != nil {
-		if v2 {
-			if deref(c.RealtimeRuntime) != 0 {
-				add(res+".cpu.realtimeRuntime", errors.New("realtime scheduling is not supported on cgroup v2"))
-			}
-			if deref(c.RealtimePeriod) != 0 {
-				add(res+".cpu.realtimePeriod", errors.New("realtime scheduling is not supported on cgroup v2"))
-			}
-			if s := deref(c.Shares); s != 0 && (s < 2 || s > 262144) {
-				add(res+".cpu.shares", fmt.Errorf("%d is out of range 2-262144 (it is converted to cpu.weight)", s))
-			}
-		}
-		if q := c.Quota; q != nil && *q < -1 {
-			add(res+".cpu.quota", fmt.Errorf("%d is neither -1 (unlimited) nor a number of microseconds", *q))
-		}
-		if i := c.Idle; i != nil && *i != 0 && *i != 1 {
-			add(res+".cpu.idle", fmt.Errorf("%d is neither 0 nor 1", *i))
-		}
-		add(res+".cpu.cpus", checkList(c.Cpus))
-		add(res+".cpu.mems", checkList(c.Mems))
-	}
-	if b := r.BlockIO; b != nil {
-		add(res+".blockIO.weight", checkWeight(b.Weight))
-		if !v2 {
-			add(res+".blockIO.leafWeight", checkWeight(b.LeafWeight))
-		}
-		for i, wd := range b.WeightDevice {
-			field := fmt.Sprintf("%s.blockIO.weightDevice[%d]", res, i)
-			add(field, checkBlockDevice(wd.LinuxBlockIODevice))
-			add(field+".weight", checkWeight(wd.Weight))
-			if !v2 {
-				add(field+".leafWeight", checkWeight(wd.LeafWeight))
-			}
-		}
-		for _, t := range []struct {
-			name string
-			devs []specs.LinuxThrottleDevice
-		}{
-			{"throttleReadBpsDevice", b.ThrottleReadBpsDevice}, {"throttleWriteBpsDevice", b.ThrottleWriteBpsDevice},
-			{"throttleReadIOPSDevice", b.ThrottleReadIOPSDevice}, {"throttleWriteIOPSDevice", b.ThrottleWriteIOPSDevice},
-		} {
-			for i, d := range t.devs {
-				add(fmt.Sprintf("%s.blockIO.%s[%d]", res, t.name, i), checkBlockDevice(d.LinuxBlockIODevice))
-			}
-		}
+	if r.BlockIO != nil {
+		errs.validateBlockIO(r.BlockIO, v2)
 	}
 	for i, h := range r.HugepageLimits {
 		if !pageSizeRE().MatchString(h.Pagesize) {
-			add(fmt.Sprintf("%s.hugepageLimits[%d].pageSize", res, i), fmt.Errorf("%q is not a page size such as 2MB or 1GB", h.Pagesize))
+			errs.add(fmt.Sprintf("%s.hugepageLimits[%d].pageSize", res, i), fmt.Errorf("%q is not a page size such as 2MB or 1GB", h.Pagesize))
 		}
 	}
 	if n := r.Network; n != nil && !v2 {
 		for i, p := range n.Priorities {
 			if !isPlainName(p.Name) {
-				add(fmt.Sprintf("%s.network.priorities[%d].name", res, i), fmt.Errorf("%q is not an interface name", p.Name))
+				errs.add(fmt.Sprintf("%s.network.priorities[%d].name", res, i), fmt.Errorf("%q is not an interface name", p.Name))
 			}
 		}
 	}
 	for _, dev := range sortedKeys(r.Rdma) {
 		if !isPlainName(dev) {
-			add(res+".rdma", fmt.Errorf("%q is not an RDMA device name", dev))
+			errs.add(res+".rdma", fmt.Errorf("%q is not an RDMA device name", dev))
 		}
 	}
 	if r.Unified != nil {
 		if !v2 {
-			add(res+".unified", fmt.Errorf("invalid configuration: cannot be used on a %s (cgroup v1) host", mode))
+			errs.add(res+".unified", fmt.Errorf("invalid configuration: cannot be used on a %s (cgroup v1) host", mode))
 		}
 		for _, k := range sortedKeys(r.Unified) {
-			add(fmt.Sprintf("%s.unified[%q]", res, k), checkUnifiedKey(k))
+			errs.add(fmt.Sprintf("%s.unified[%q]", res, k), checkUnifiedKey(k))
 		}
 	}
 	for i, d := range r.Devices {
 		if _, err := normalizeDeviceRule(d); err != nil && !errors.Is(err, errSkipRule) {
-			add(fmt.Sprintf("%s.devices[%d]", res, i), err)
+			errs.add(fmt.Sprintf("%s.devices[%d]", res, i), err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// fieldErrs collects every invalid field, so that one run reports them all.
+type fieldErrs []error
+
+func (e *fieldErrs) add(field string, err error) {
+	if err != nil {
+		*e = append(*e, fieldErr(field, err))
+	}
+}
+
+func (e *fieldErrs) validateMemory(m *specs.LinuxMemory, v2 bool) {
+	for _, f := range []struct {
+		name string
+		v    *int64
+	}{
+		{"limit", m.Limit}, {"reservation", m.Reservation}, {"swap", m.Swap},
+		//lint:ignore SA1019 still applied on v1 hosts, so still checked
+		{"kernel", m.Kernel},
+		{"kernelTCP", m.KernelTCP},
+	} {
+		if f.v != nil && *f.v < -1 {
+			e.add(res+".memory."+f.name, fmt.Errorf("%d is neither -1 (unlimited) nor a number of bytes", *f.v))
+		}
+	}
+	if v2 {
+		_, err := swapV2(deref(m.Swap), deref(m.Limit))
+		e.add(res+".memory.swap", err)
+		return
+	}
+	limit, swap := deref(m.Limit), deref(m.Swap)
+	if limit > 0 && swap > 0 && swap < limit {
+		e.add(res+".memory.swap", fmt.Errorf("memory+swap limit %d is lower than the memory limit %d", swap, limit))
+	}
+	if s := m.Swappiness; s != nil && *s > 100 && *s != math.MaxUint64 {
+		e.add(res+".memory.swappiness", fmt.Errorf("%d is out of range 0-100", *s))
+	}
+}
+
+func (e *fieldErrs) validateCPU(c *specs.LinuxCPU, v2 bool) {
+	if v2 {
+		if deref(c.RealtimeRuntime) != 0 {
+			e.add(res+".cpu.realtimeRuntime", errors.New("realtime scheduling is not supported on cgroup v2"))
+		}
+		if deref(c.RealtimePeriod) != 0 {
+			e.add(res+".cpu.realtimePeriod", errors.New("realtime scheduling is not supported on cgroup v2"))
+		}
+		if s := deref(c.Shares); s != 0 && (s < 2 || s > 262144) {
+			e.add(res+".cpu.shares", fmt.Errorf("%d is out of range 2-262144 (it is converted to cpu.weight)", s))
+		}
+	}
+	if q := c.Quota; q != nil && *q < -1 {
+		e.add(res+".cpu.quota", fmt.Errorf("%d is neither -1 (unlimited) nor a number of microseconds", *q))
+	}
+	if i := c.Idle; i != nil && *i != 0 && *i != 1 {
+		e.add(res+".cpu.idle", fmt.Errorf("%d is neither 0 nor 1", *i))
+	}
+	e.add(res+".cpu.cpus", checkList(c.Cpus))
+	e.add(res+".cpu.mems", checkList(c.Mems))
+}
+
+// validateBlockIO ignores the leaf weights on v2, which has none.
+func (e *fieldErrs) validateBlockIO(b *specs.LinuxBlockIO, v2 bool) {
+	e.add(res+".blockIO.weight", checkWeight(b.Weight))
+	if !v2 {
+		e.add(res+".blockIO.leafWeight", checkWeight(b.LeafWeight))
+	}
+	for i, wd := range b.WeightDevice {
+		field := fmt.Sprintf("%s.blockIO.weightDevice[%d]", res, i)
+		e.add(field, checkBlockDevice(wd.LinuxBlockIODevice))
+		e.add(field+".weight", checkWeight(wd.Weight))
+		if !v2 {
+			e.add(field+".leafWeight", checkWeight(wd.LeafWeight))
+		}
+	}
+	for _, t := range throttles {
+		for i, d := range t.devs(b) {
+			e.add(fmt.Sprintf("%s.blockIO.%s[%d]", res, t.name, i), checkBlockDevice(d.LinuxBlockIODevice))
+		}
+	}
 }
 
 // Compiled on first use: every sprout command links this package, and
@@ -198,25 +209,6 @@ func checkUnifiedKey(k string) error {
 		return errors.New("key must name a control file, such as memory.high")
 	}
 	return nil
-}
-
-// swapV2 converts OCI's memory+swap limit into cgroup v2's swap-only
-// memory.swap.max value, with runc's rules: 0 means unset and -1 unlimited;
-// an unlimited memory limit with unset swap makes swap unlimited too.
-func swapV2(swap, limit int64) (int64, error) {
-	if limit == -1 && swap == 0 {
-		return -1, nil
-	}
-	if swap == -1 || swap == 0 {
-		return swap, nil
-	}
-	if limit == 0 || limit == -1 {
-		return 0, errors.New("a swap limit needs a memory limit (memory.limit)")
-	}
-	if swap < limit {
-		return 0, fmt.Errorf("memory+swap limit %d is lower than the memory limit %d", swap, limit)
-	}
-	return swap - limit, nil
 }
 
 func deref[T any](p *T) T {
