@@ -5,7 +5,6 @@
 package cgroups
 
 import (
-	"errors"
 	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -79,17 +78,7 @@ type Manager interface {
 // runc's default for the cgroupfs driver (its Parent is empty and its Name
 // is the container ID).
 func New(cgroupsPath, containerID string) (Manager, error) {
-	inner := cleanPath(cgroupsPath)
-	if inner == "" {
-		if containerID == "" {
-			return nil, errors.New("neither a cgroups path nor a container ID was given")
-		}
-		inner = cleanPath(containerID)
-	}
-	if inner == "/" || inner == "." {
-		return nil, fmt.Errorf("cgroups path %q resolves to the base cgroup itself, not to a cgroup of the container", cgroupsPath)
-	}
-	return realHost().newManager(inner)
+	return realHost().newManager(cgroupsPath, containerID)
 }
 
 // Load rebuilds the manager of a container from the Paths() saved in its

@@ -61,8 +61,18 @@ func realHost() *host {
 	}
 }
 
-// newManager computes the directories of the cgroup at inner (see New).
-func (h *host) newManager(inner string) (Manager, error) {
+// newManager computes the directories of the container's cgroup (see New).
+func (h *host) newManager(cgroupsPath, containerID string) (Manager, error) {
+	inner := cleanPath(cgroupsPath)
+	if inner == "" {
+		if containerID == "" {
+			return nil, errors.New("neither a cgroups path nor a container ID was given")
+		}
+		inner = cleanPath(containerID)
+	}
+	if inner == "/" || inner == "." {
+		return nil, fmt.Errorf("cgroups path %q resolves to the base cgroup itself, not to a cgroup of the container", cgroupsPath)
+	}
 	if h.mode != Unified {
 		return newLegacy(h, inner)
 	}
