@@ -411,3 +411,12 @@ func TestV1StatsFromFiles(t *testing.T) {
 		t.Errorf("Stats over an unparsable file: %v, want an error naming it", err)
 	}
 }
+
+// Every stats parse error names the file it came from.
+func TestStatsErrorsNameTheFile(t *testing.T) {
+	m, h := fakeV1(t)
+	makeFiles(t, filepath.Join(h.root, "cpu,cpuacct", "ctr"), "cpuacct.usage_percpu=1 x 3")
+	if _, err := m.Stats(); err == nil || !strings.Contains(err.Error(), "cpuacct.usage_percpu") {
+		t.Errorf("Stats over an unparsable cpuacct.usage_percpu: %v, want an error naming it", err)
+	}
+}

@@ -3,6 +3,7 @@ package cgroups
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -162,7 +163,7 @@ func (s *statsReader) list(dir, file string) []uint64 {
 		v, err := strconv.ParseUint(f, 10, 64)
 		if err != nil {
 			if s.err == nil {
-				s.err = err
+				s.err = fmt.Errorf("%s: %w", filepath.Join(dir, file), err)
 			}
 			return nil
 		}
