@@ -73,6 +73,17 @@ func fakeHost(t *testing.T, mode Mode) *host {
 	return h
 }
 
+// fakeManager is the manager of cgroupsPath on a fake host of mode.
+func fakeManager(t *testing.T, mode Mode, cgroupsPath string) (Manager, *host) {
+	t.Helper()
+	h := fakeHost(t, mode)
+	m, err := h.newManager(cgroupsPath, "")
+	if err != nil {
+		t.Fatalf("New(%q) on a fake %s host: %v", cgroupsPath, mode, err)
+	}
+	return m, h
+}
+
 func writeTestFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -153,6 +153,19 @@ func (m *legacyManager) need(c, field string) (string, error) {
 	return dir, nil
 }
 
+// setIn runs set in the directory of controller c when given is true,
+// that is when the resources have something for c.
+func (m *legacyManager) setIn(given bool, c, field string, set func(dir string) error) error {
+	if !given {
+		return nil
+	}
+	dir, err := m.need(c, field)
+	if err != nil {
+		return err
+	}
+	return set(dir)
+}
+
 func (m *legacyManager) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil

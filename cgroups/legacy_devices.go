@@ -10,27 +10,22 @@ import (
 // kernel keeps exceptions per exact (type, major, minor), so a rule does
 // not punch a hole in an earlier broader one of the opposite verdict.
 func (m *legacyManager) setDevices(r *specs.LinuxResources) error {
-	if len(r.Devices) == 0 {
-		return nil
-	}
-	dir, err := m.need("devices", res+".devices")
-	if err != nil {
-		return err
-	}
-	rules, err := normalizeDeviceRules(r.Devices)
-	if err != nil {
-		return err
-	}
-	for i, rule := range rules {
-		file := "devices.deny"
-		if rule.allow {
-			file = "devices.allow"
+	return m.setIn(len(r.Devices) > 0, "devices", res+".devices", func(dir string) error {
+		rules, err := normalizeDeviceRules(r.Devices)
+		if err != nil {
+			return err
 		}
-		for _, line := range rule.v1Lines() {
-			if err := write(dir, file, line, fmt.Sprintf("%s.devices[%d]", res, i)); err != nil {
-				return err
+		for i, rule := range rules {
+			file := "devices.deny"
+			if rule.allow {
+				file = "devices.allow"
+			}
+			for _, line := range rule.v1Lines() {
+				if err := write(dir, file, line, fmt.Sprintf("%s.devices[%d]", res, i)); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }

@@ -16,7 +16,7 @@ var v1Files = map[string][]string{
 	"cpuset":           {"cgroup.procs", "cpuset.cpus", "cpuset.mems"},
 	"devices":          {"cgroup.procs", "devices.allow", "devices.deny"},
 	"memory":           {"cgroup.procs", "memory.limit_in_bytes=9223372036854771712", "memory.memsw.limit_in_bytes=9223372036854771712", "memory.usage_in_bytes=4194304", "memory.max_usage_in_bytes=8388608", "memory.soft_limit_in_bytes=9223372036854771712", "memory.kmem.limit_in_bytes=9223372036854771712", "memory.kmem.tcp.limit_in_bytes=9223372036854771712", "memory.swappiness=60", "memory.oom_control=oom_kill_disable 0\nunder_oom 0\noom_kill 0\n"},
-	"cpu,cpuacct":      {"cgroup.procs", "cpu.shares=1024", "cpu.cfs_period_us=100000", "cpu.cfs_quota_us=-1", "cpu.cfs_burst_us=0", "cpu.idle=0", "cpu.rt_period_us=1000000", "cpu.rt_runtime_us=0"},
+	"cpu,cpuacct":      {"cgroup.procs", "cpu.shares=1024", "cpu.cfs_period_us=100000", "cpu.cfs_quota_us=25000", "cpu.cfs_burst_us=0", "cpu.idle=0", "cpu.rt_period_us=1000000", "cpu.rt_runtime_us=0"},
 	"pids":             {"cgroup.procs", "pids.max=max"},
 	"blkio":            {"cgroup.procs", "blkio.weight=500", "blkio.weight_device", "blkio.leaf_weight=500", "blkio.leaf_weight_device", "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device", "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"},
 	"hugetlb":          {"cgroup.procs", "hugetlb.2MB.limit_in_bytes=9223372036854771712", "hugetlb.2MB.rsvd.limit_in_bytes=9223372036854771712", "hugetlb.1GB.limit_in_bytes=9223372036854771712", "hugetlb.1GB.rsvd.limit_in_bytes=9223372036854771712"},
@@ -30,174 +30,11 @@ var v1Files = map[string][]string{
 // directories exist with the files of v1Files.
 func fakeV1(t *testing.T) (*legacyManager, *host) {
 	t.Helper()
-	h := fakeHost(t, Legacy)
-	m, err := h.newManager("/ctr", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, h := fakeManager(t, Legacy, "/ctr")
 	for dir, files := range v1Files {
 		makeFiles(t, filepath.Join(h.root, dir, "ctr"), files...)
 	}
 	return m.(*legacyManager), h
-}
-
-// TestV1SetWrites checks, for each resource, exactly which v1 files Set
-// writes and what.
-func TestV1SetWrites(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		r    specs.LinuxResources
-		// want maps files, relative to the host's root, to what they hold
-		// after Set; every other file must be left as it was.
-		want map[string]string
-		// err, when set, is the field the error must name.
-		err string
-	}{
-		{
-			name: "memory, growing",
-			r: specs.LinuxResources{Memory: &specs.LinuxMemory{
-				Limit: ptr[int64](256 << 20), Swap: ptr[int64](512 << 20), Reservation: ptr[int64](128 << 20),
-				KernelTCP: ptr[int64](16 << 20), Swappiness: ptr[uint64](10), DisableOOMKiller: ptr(true),
-			}},
-			want: map[string]string{
-				"memory/ctr/memory.limit_in_bytes":          "268435456",
-				"memory/ctr/memory.memsw.limit_in_bytes":    "536870912",
-				"memory/ctr/memory.soft_limit_in_bytes":     "134217728",
-				"memory/ctr/memory.kmem.tcp.limit_in_bytes": "16777216",
-				"memory/ctr/memory.swappiness":              "10",
-				"memory/ctr/memory.oom_control":             "1",
-			},
-		},
-		{
-			name: "unlimited memory lifts memory+swap too",
-			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](-1)}},
-			want: map[string]string{
-				"memory/ctr/memory.limit_in_bytes":       "-1",
-				"memory/ctr/memory.memsw.limit_in_bytes": "-1",
-			},
-		},
-		{
-			name: "swappiness -1 is unset",
-			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr[uint64](1<<64 - 1)}},
-			want: map[string]string{},
-		},
-		{
-			name: "checkBeforeUpdate refuses a limit below the usage",
-			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](1 << 20), CheckBeforeUpdate: ptr(true)}},
-			err:  "linux.resources.memory.limit",
-		},
-		{
-			name: "memory+swap below memory",
-			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](2 << 20), Swap: ptr[int64](1 << 20)}},
-			err:  "linux.resources.memory.swap",
-		},
-		{
-			name: "cpu and cpuset",
-			r: specs.LinuxResources{CPU: &specs.LinuxCPU{
-				Shares: ptr[uint64](512), Quota: ptr[int64](50000), Period: ptr[uint64](200000), Burst: ptr[uint64](1000),
-				Idle: ptr[int64](1), RealtimePeriod: ptr[uint64](500000), RealtimeRuntime: ptr[int64](10000),
-				Cpus: "0-1", Mems: "0",
-			}},
-			want: map[string]string{
-				"cpu,cpuacct/ctr/cpu.shares":        "512",
-				"cpu,cpuacct/ctr/cpu.cfs_quota_us":  "50000",
-				"cpu,cpuacct/ctr/cpu.cfs_period_us": "200000",
-				"cpu,cpuacct/ctr/cpu.cfs_burst_us":  "1000",
-				"cpu,cpuacct/ctr/cpu.idle":          "1",
-				"cpu,cpuacct/ctr/cpu.rt_period_us":  "500000",
-				"cpu,cpuacct/ctr/cpu.rt_runtime_us": "10000",
-				"cpuset/ctr/cpuset.cpus":            "0-1",
-				"cpuset/ctr/cpuset.mems":            "0",
-			},
-		},
-		{
-			name: "cpu quota -1",
-			r:    specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr[int64](-1), Period: ptr[uint64](50000)}},
-			want: map[string]string{"cpu,cpuacct/ctr/cpu.cfs_period_us": "50000"},
-		},
-		{
-			name: "pids",
-			r:    specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](100)}},
-			want: map[string]string{"pids/ctr/pids.max": "100"},
-		},
-		{
-			name: "blkio",
-			r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{
-				Weight: ptr[uint16](300), LeafWeight: ptr[uint16](200),
-				WeightDevice:            []specs.LinuxWeightDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Weight: ptr[uint16](100), LeafWeight: ptr[uint16](50)}},
-				ThrottleReadBpsDevice:   []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Rate: 1 << 20}},
-				ThrottleWriteBpsDevice:  []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 16}, Rate: 2 << 20}},
-				ThrottleReadIOPSDevice:  []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 253, Minor: 1}, Rate: 100}},
-				ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 253, Minor: 2}, Rate: 200}},
-			}},
-			want: map[string]string{
-				"blkio/ctr/blkio.weight":                     "300",
-				"blkio/ctr/blkio.leaf_weight":                "200",
-				"blkio/ctr/blkio.weight_device":              "8:0 100",
-				"blkio/ctr/blkio.leaf_weight_device":         "8:0 50",
-				"blkio/ctr/blkio.throttle.read_bps_device":   "8:0 1048576",
-				"blkio/ctr/blkio.throttle.write_bps_device":  "8:16 2097152",
-				"blkio/ctr/blkio.throttle.read_iops_device":  "253:1 100",
-				"blkio/ctr/blkio.throttle.write_iops_device": "253:2 200",
-			},
-		},
-		{
-			name: "devices: last write of each file",
-			r: specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
-				{Allow: false, Access: "rwm"},
-				{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rwm"},
-				{Allow: true, Type: "c", Major: ptr[int64](136), Access: "rw"},
-			}},
-			want: map[string]string{
-				"devices/ctr/devices.deny":  "a",
-				"devices/ctr/devices.allow": "c 136:* rw",
-			},
-		},
-		{
-			name: "hugetlb with reservations",
-			r:    specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 << 20}, {Pagesize: "1GB", Limit: 1 << 30}}},
-			want: map[string]string{
-				"hugetlb/ctr/hugetlb.2MB.limit_in_bytes":      "4194304",
-				"hugetlb/ctr/hugetlb.2MB.rsvd.limit_in_bytes": "4194304",
-				"hugetlb/ctr/hugetlb.1GB.limit_in_bytes":      "1073741824",
-				"hugetlb/ctr/hugetlb.1GB.rsvd.limit_in_bytes": "1073741824",
-			},
-		},
-		{
-			name: "network",
-			r:    specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: ptr[uint32](0x100001), Priorities: []specs.LinuxInterfacePriority{{Name: "eth0", Priority: 5}}}},
-			want: map[string]string{
-				"net_cls,net_prio/ctr/net_cls.classid":    "1048577",
-				"net_cls,net_prio/ctr/net_prio.ifpriomap": "eth0 5",
-			},
-		},
-		{
-			name: "rdma",
-			r:    specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx5_0": {HcaHandles: ptr[uint32](3), HcaObjects: ptr[uint32](4)}}},
-			want: map[string]string{"rdma/ctr/rdma.max": "mlx5_0 hca_handle=3 hca_object=4"},
-		},
-		{
-			name: "unified is refused on v1",
-			r:    specs.LinuxResources{Unified: map[string]string{"memory.high": "1"}},
-			err:  "linux.resources.unified",
-		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			m, h := fakeV1(t)
-			before := snapshot(t, h.root)
-			err := m.Set(&tc.r)
-			got := changed(before, snapshot(t, h.root))
-			if tc.err != "" {
-				expectFieldError(t, err, tc.err)
-				expectWrites(t, tc.name, got, nil)
-				return
-			}
-			if err != nil {
-				t.Fatalf("Set: %v", err)
-			}
-			expectWrites(t, tc.name, got, tc.want)
-		})
-	}
 }
 
 // Without CFQ's weight files, weights go to BFQ's; with neither, Set names
@@ -247,11 +84,7 @@ func TestV1SetUnmountedController(t *testing.T) {
 // gets the directory, every new cpuset level gets its parent's cpus and
 // mems, and a failed Apply removes what it created and nothing else.
 func TestV1ApplyCreatesAndFills(t *testing.T) {
-	h := fakeHost(t, Hybrid)
-	m, err := h.newManager("/base/ctr", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, h := fakeManager(t, Hybrid, "/base/ctr")
 	lm := m.(*legacyManager)
 	cpusetRoot := filepath.Join(h.root, "cpuset")
 	makeFiles(t, cpusetRoot, "cpuset.cpus=0-3", "cpuset.mems=0")
@@ -273,11 +106,7 @@ func TestV1ApplyCreatesAndFills(t *testing.T) {
 	}
 
 	// A parent with empty cpus cannot give them.
-	h2 := fakeHost(t, Legacy)
-	m2, err := h2.newManager("/base/ctr", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m2, h2 := fakeManager(t, Legacy, "/base/ctr")
 	makeFiles(t, filepath.Join(h2.root, "cpuset"), "cpuset.cpus", "cpuset.mems=0")
 	for _, d := range []string{"base", "base/ctr"} {
 		makeFiles(t, filepath.Join(h2.root, "cpuset", d), "cpuset.cpus", "cpuset.mems")

@@ -3,14 +3,9 @@ package cgroups
 import specs "github.com/opencontainers/runtime-spec/specs-go"
 
 func (m *legacyManager) setHugetlb(r *specs.LinuxResources) error {
-	if len(r.HugepageLimits) == 0 {
-		return nil
-	}
-	dir, err := m.need("hugetlb", res+".hugepageLimits")
-	if err != nil {
-		return err
-	}
-	return setHugetlbLimits(dir, r.HugepageLimits, ".limit_in_bytes")
+	return m.setIn(len(r.HugepageLimits) > 0, "hugetlb", res+".hugepageLimits", func(dir string) error {
+		return setHugetlbLimits(dir, r.HugepageLimits, ".limit_in_bytes")
+	})
 }
 
 func hugetlbStatsV1(s *statsReader, dir, size string) Hugetlb {

@@ -11,18 +11,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// setMemory treats an unlimited memory limit with no swap setting as "no
+// limit at all": memsw must go too, or it would keep capping memory.
 func (m *legacyManager) setMemory(r *specs.LinuxResources) error {
-	mem := r.Memory
-	if mem == nil {
-		return nil
-	}
-	dir, err := m.need("memory", res+".memory")
-	if err != nil {
-		return err
-	}
+	return m.setIn(r.Memory != nil, "memory", res+".memory", func(dir string) error {
+		return setMemoryV1(dir, r.Memory)
+	})
+}
+
+func setMemoryV1(dir string, mem *specs.LinuxMemory) error {
 	limit, swap := deref(mem.Limit), deref(mem.Swap)
-	// An unlimited memory limit with no swap setting means "no limit at
-	// all": memsw must go too, or it would keep capping memory.
 	if limit == -1 && swap == 0 && exists(filepath.Join(dir, "memory.memsw.limit_in_bytes")) {
 		swap = -1
 	}

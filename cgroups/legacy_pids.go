@@ -7,14 +7,9 @@ import (
 )
 
 func (m *legacyManager) setPids(r *specs.LinuxResources) error {
-	if r.Pids == nil || r.Pids.Limit == nil {
-		return nil
-	}
-	dir, err := m.need("pids", res+".pids.limit")
-	if err != nil {
-		return err
-	}
-	return write(dir, "pids.max", pidsValue(*r.Pids.Limit), res+".pids.limit")
+	return m.setIn(r.Pids != nil && r.Pids.Limit != nil, "pids", res+".pids.limit", func(dir string) error {
+		return write(dir, "pids.max", pidsValue(*r.Pids.Limit), res+".pids.limit")
+	})
 }
 
 // pidsValue is the pids.max value, the same on both versions.

@@ -19,161 +19,17 @@ var v2Files = []string{
 	"pids.max=max", "io.weight=default 100", "io.max",
 	"cpu.weight=100", "cpu.max=max 100000", "cpu.max.burst=0", "cpu.idle=0",
 	"cpuset.cpus", "cpuset.mems",
-	"hugetlb.2MB.max=max", "hugetlb.2MB.rsvd.max=max", "rdma.max",
+	"hugetlb.2MB.max=max", "hugetlb.2MB.rsvd.max=max", "hugetlb.1GB.max=max", "hugetlb.1GB.rsvd.max=max", "rdma.max", "cgroup.max.depth=max",
 }
 
 // fakeV2 is a manager of the cgroup /a/ctr on a fake unified host.
 func fakeV2(t *testing.T) (*unifiedManager, *host) {
 	t.Helper()
-	h := fakeHost(t, Unified)
-	m, err := h.newManager("/a/ctr", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, h := fakeManager(t, Unified, "/a/ctr")
 	makeFiles(t, h.root, "cgroup.controllers=cpuset cpu io memory hugetlb pids rdma misc", "cgroup.subtree_control=cpu")
 	makeFiles(t, filepath.Join(h.root, "a"), "cgroup.subtree_control")
 	makeFiles(t, filepath.Join(h.root, "a", "ctr"), v2Files...)
 	return m.(*unifiedManager), h
-}
-
-// TestV2SetWrites checks, for each resource, exactly which v2 files Set
-// writes and what, including the controllers it enables in each ancestor
-// (a regular file keeps the last one written, in name order).
-func TestV2SetWrites(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		r    specs.LinuxResources
-		want map[string]string
-		err  string
-	}{
-		{
-			name: "memory",
-			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](256 << 20), Swap: ptr[int64](512 << 20), Reservation: ptr[int64](128 << 20)}},
-			want: map[string]string{
-				"cgroup.subtree_control":   "+memory",
-				"a/cgroup.subtree_control": "+memory",
-				"a/ctr/memory.max":         "268435456",
-				"a/ctr/memory.swap.max":    "268435456",
-				"a/ctr/memory.low":         "134217728",
-			},
-		},
-		{
-			name: "unlimited memory makes swap unlimited",
-			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](-1)}},
-			want: map[string]string{
-				"cgroup.subtree_control":   "+memory",
-				"a/cgroup.subtree_control": "+memory",
-				"a/ctr/memory.max":         "max",
-				"a/ctr/memory.swap.max":    "max",
-			},
-		},
-		{
-			name: "v1-only memory settings are ignored",
-			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr[uint64](10), DisableOOMKiller: ptr(true), KernelTCP: ptr[int64](1 << 20)}},
-			want: map[string]string{},
-		},
-		{
-			name: "checkBeforeUpdate",
-			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](1 << 20), CheckBeforeUpdate: ptr(true)}},
-			err:  "linux.resources.memory.limit",
-		},
-		{
-			name: "cpu and cpuset",
-			r: specs.LinuxResources{CPU: &specs.LinuxCPU{
-				Shares: ptr[uint64](1024), Quota: ptr[int64](50000), Period: ptr[uint64](200000), Burst: ptr[uint64](1000), Idle: ptr[int64](1),
-				Cpus: "0-1", Mems: "0",
-			}},
-			want: map[string]string{
-				// The root has cpu already: only cpuset is added there.
-				"cgroup.subtree_control":   "+cpuset",
-				"a/cgroup.subtree_control": "+cpuset",
-				"a/ctr/cpu.weight":         "39",
-				"a/ctr/cpu.max":            "50000 200000",
-				"a/ctr/cpu.max.burst":      "1000",
-				"a/ctr/cpu.idle":           "1",
-				"a/ctr/cpuset.cpus":        "0-1",
-				"a/ctr/cpuset.mems":        "0",
-			},
-		},
-		{
-			name: "period alone keeps no quota",
-			r:    specs.LinuxResources{CPU: &specs.LinuxCPU{Period: ptr[uint64](50000)}},
-			want: map[string]string{"a/cgroup.subtree_control": "+cpu", "a/ctr/cpu.max": "max 50000"},
-		},
-		{
-			name: "realtime is refused",
-			r:    specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimeRuntime: ptr[int64](1000)}},
-			err:  "linux.resources.cpu.realtimeRuntime",
-		},
-		{
-			name: "pids",
-			r:    specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](10)}},
-			want: map[string]string{"cgroup.subtree_control": "+pids", "a/cgroup.subtree_control": "+pids", "a/ctr/pids.max": "10"},
-		},
-		{
-			name: "io",
-			r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{
-				Weight: ptr[uint16](500), LeafWeight: ptr[uint16](100),
-				ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 16}, Rate: 300}},
-			}},
-			want: map[string]string{
-				"cgroup.subtree_control":   "+io",
-				"a/cgroup.subtree_control": "+io",
-				"a/ctr/io.weight":          "4950",
-				"a/ctr/io.max":             "8:16 wiops=300",
-			},
-		},
-		{
-			name: "hugetlb",
-			r:    specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 << 20}}},
-			want: map[string]string{
-				"cgroup.subtree_control":     "+hugetlb",
-				"a/cgroup.subtree_control":   "+hugetlb",
-				"a/ctr/hugetlb.2MB.max":      "4194304",
-				"a/ctr/hugetlb.2MB.rsvd.max": "4194304",
-			},
-		},
-		{
-			name: "rdma",
-			r:    specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx5_0": {HcaObjects: ptr[uint32](7)}}},
-			want: map[string]string{"cgroup.subtree_control": "+rdma", "a/cgroup.subtree_control": "+rdma", "a/ctr/rdma.max": "mlx5_0 hca_object=7"},
-		},
-		{
-			name: "unified",
-			r:    specs.LinuxResources{Unified: map[string]string{"memory.high": "1000000"}},
-			want: map[string]string{"cgroup.subtree_control": "+memory", "a/cgroup.subtree_control": "+memory", "a/ctr/memory.high": "1000000"},
-		},
-		{
-			name: "unified file of a controller the cgroup lacks",
-			r:    specs.LinuxResources{Unified: map[string]string{"misc.max": "x 1"}},
-			err:  `linux.resources.unified["misc.max"]`,
-		},
-		{
-			name: "controller the host lacks",
-			r:    specs.LinuxResources{Unified: map[string]string{"cgroup.max.depth": "2"}, Network: &specs.LinuxNetwork{ClassID: ptr[uint32](1)}},
-			want: map[string]string{},
-		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			m, h := fakeV2(t)
-			if tc.name == "controller the host lacks" {
-				// cgroup.max.depth is not a controller's file: written as is.
-				tc.want["a/ctr/cgroup.max.depth"] = "2"
-				makeFiles(t, filepath.Join(h.root, "a", "ctr"), "cgroup.max.depth=max")
-			}
-			before := snapshot(t, h.root)
-			err := m.Set(&tc.r)
-			got := changed(before, snapshot(t, h.root))
-			if tc.err != "" {
-				expectFieldError(t, err, tc.err)
-				return
-			}
-			if err != nil {
-				t.Fatalf("Set: %v", err)
-			}
-			expectWrites(t, tc.name, got, tc.want)
-		})
-	}
 }
 
 // With BFQ, io weights keep blkio's scale and may be per device.
@@ -281,11 +137,7 @@ func TestV2StatsFromFiles(t *testing.T) {
 // its sub-cgroups, deepest first; Destroy removes the container's
 // directory only, not the parents Apply made for it.
 func TestV2ApplyDestroy(t *testing.T) {
-	h := fakeHost(t, Unified)
-	m, err := h.newManager("/a/b/ctr", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := fakeManager(t, Unified, "/a/b/ctr")
 	if err := m.Apply(0); err != nil {
 		t.Fatalf("Apply(0): %v", err)
 	}
