@@ -19,9 +19,15 @@ func TestV1CpusetLeftEmpty(t *testing.T) {
 	if !ok {
 		t.Skip("no cpuset hierarchy")
 	}
+	// Cleanups run last first: this one, registered after newManager's,
+	// must destroy the container's cgroups itself before their parents
+	// can go.
 	t.Cleanup(func() {
+		_ = m.Destroy()
 		for _, dir := range m.Paths() {
-			_ = os.Remove(filepath.Dir(dir))
+			if err := os.Remove(filepath.Dir(dir)); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
 		}
 	})
 	// What the killed create left: both levels, neither filled.
