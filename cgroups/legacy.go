@@ -17,8 +17,9 @@ type legacyManager struct {
 	host *host
 	// paths maps v1 controller names and, on hybrid hosts, "" to directories.
 	paths map[string]string
-	// mounts maps the same keys to the mountpoint of their hierarchy.
-	mounts map[string]string
+	// cpusetMount is the cpuset hierarchy's mountpoint, where the filling
+	// of new cpusets stops (fillCpuset).
+	cpusetMount string
 }
 
 func newLegacy(h *host, inner string) (*legacyManager, error) {
@@ -37,7 +38,7 @@ func newLegacy(h *host, inner string) (*legacyManager, error) {
 			return nil, err
 		}
 	}
-	m := &legacyManager{host: h, paths: make(map[string]string), mounts: make(map[string]string)}
+	m := &legacyManager{host: h, paths: make(map[string]string), cpusetMount: hier["cpuset"].mountpoint}
 	for _, c := range v1Controllers {
 		hc, ok := hier[c]
 		if !ok {
@@ -47,7 +48,7 @@ func newLegacy(h *host, inner string) (*legacyManager, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s hierarchy: %w", c, err)
 		}
-		m.paths[c], m.mounts[c] = dir, hc.mountpoint
+		m.paths[c] = dir
 	}
 	if h.mode == Hybrid {
 		hc, err := h.v2Hierarchy()
@@ -57,7 +58,6 @@ func newLegacy(h *host, inner string) (*legacyManager, error) {
 		if m.paths[""], err = hc.dirIn(own[""], inner); err != nil {
 			return nil, fmt.Errorf("cgroup v2 hierarchy: %w", err)
 		}
-		m.mounts[""] = hc.mountpoint
 	}
 	return m, nil
 }
@@ -69,7 +69,7 @@ func loadLegacy(h *host, paths map[string]string) (*legacyManager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &legacyManager{host: h, paths: make(map[string]string, len(paths)), mounts: make(map[string]string, len(paths))}
+	m := &legacyManager{host: h, paths: make(map[string]string, len(paths)), cpusetMount: hier["cpuset"].mountpoint}
 	for c, dir := range paths {
 		var hc hierarchy
 		switch {
@@ -88,7 +88,7 @@ func loadLegacy(h *host, paths map[string]string) (*legacyManager, error) {
 		if !hc.holds(dir) {
 			return nil, fmt.Errorf("saved cgroup path %q for %q is not a cgroup below %s", dir, c, hc.mountpoint)
 		}
-		m.paths[c], m.mounts[c] = dir, hc.mountpoint
+		m.paths[c] = dir
 	}
 	return m, nil
 }
@@ -131,7 +131,7 @@ func (m *legacyManager) Apply(pid int) (err error) {
 			return fmt.Errorf("create cgroup: %w", err)
 		}
 		if dir == cpuset {
-			if err := fillCpuset(m.mounts["cpuset"], dir); err != nil {
+			if err := fillCpuset(m.cpusetMount, dir); err != nil {
 				return err
 			}
 		}
