@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -160,5 +161,12 @@ func expectWrites(t *testing.T, name string, got, want map[string]string) {
 		case g != w:
 			t.Errorf("%s: %s = %q, want %q", name, k, g, w)
 		}
+	}
+}
+
+func expectStats(t *testing.T, got, want *Stats) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Stats:\n got %+v\nwant %+v", got, want)
 	}
 }

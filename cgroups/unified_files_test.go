@@ -4,7 +4,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -123,9 +122,7 @@ func TestV2StatsFromFiles(t *testing.T) {
 		},
 		Hugetlb: map[string]Hugetlb{"2MB": {Usage: 2097152, Failcnt: 4}},
 	}
-	if !reflect.DeepEqual(st, want) {
-		t.Errorf("Stats:\n got %+v\nwant %+v", st, want)
-	}
+	expectStats(t, st, want)
 	// A limited swap adds up with the memory limit.
 	makeFiles(t, dir, "memory.swap.max=1000000")
 	if st, err = m.Stats(); err != nil || st.Memory.Swap.Limit != 67108864+1000000 {
