@@ -39,6 +39,7 @@ lint: deps
 
 unit: sprout
 	$(GO) test -count=1 . ./spec/ ./capabilities/ ./seccomp/ ./cgroups/... ./libcontainer/...
+	GO=$(GO) bash tests/unit-nonroot.sh
 
 # Go fuzz targets, as package:function; `make fuzz` runs each for
 # FUZZTIME, `make test` for 100000 inputs (10-20 s). A count, not a time:
