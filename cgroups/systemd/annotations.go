@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -63,26 +64,18 @@ func checkPropertyName(name string) error {
 // property.
 func secToUSec(v dbus.Variant) (dbus.Variant, error) {
 	var sec float64
-	switch n := v.Value().(type) {
-	case uint8:
-		sec = float64(n)
-	case uint16:
-		sec = float64(n)
-	case uint32:
-		sec = float64(n)
-	case uint64:
-		if n > math.MaxUint64/1000000 {
+	switch n := reflect.ValueOf(v.Value()); n.Kind() {
+	case reflect.Uint64:
+		if n.Uint() > math.MaxUint64/1000000 {
 			return v, errors.New("the number of seconds is out of range")
 		}
-		return dbus.MakeVariant(n * 1000000), nil
-	case int16:
-		sec = float64(n)
-	case int32:
-		sec = float64(n)
-	case int64:
-		sec = float64(n)
-	case float64:
-		sec = n
+		return dbus.MakeVariant(n.Uint() * 1000000), nil
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		sec = float64(n.Uint())
+	case reflect.Int16, reflect.Int32, reflect.Int64:
+		sec = float64(n.Int())
+	case reflect.Float64:
+		sec = n.Float()
 	default:
 		return v, fmt.Errorf("a number of seconds is needed, not %s", v.Signature())
 	}
