@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/sprout-runtime/sprout/cgroups"
@@ -11,11 +10,9 @@ import (
 // makeScope makes the container's cgroup a systemd scope
 // (--systemd-cgroup) and records its unit. A scope starts with a process
 // in it: the init stage, which then creates the init in the same cgroup.
+// A rootless container's scope is the user's manager's, as in runc.
 func (p *parent) makeScope() (cgroups.Manager, error) {
-	if p.opts.Rootless {
-		return nil, errors.New("--systemd-cgroup: rootless containers (a systemd --user manager) are not supported yet")
-	}
-	m, err := systemd.New(p.spec.Linux.CgroupsPath, p.c.state.ID, p.spec.Annotations)
+	m, err := systemd.New(p.spec.Linux.CgroupsPath, p.c.state.ID, p.spec.Annotations, p.opts.Rootless)
 	if err != nil {
 		return nil, err
 	}
@@ -23,6 +20,7 @@ func (p *parent) makeScope() (cgroups.Manager, error) {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	p.c.state.SystemdUnit = m.Unit()
+	p.c.state.SystemdUser = m.User()
 	return m, nil
 }
 
@@ -30,7 +28,7 @@ func (p *parent) makeScope() (cgroups.Manager, error) {
 // cgroup, from its state.
 func loadCgroup(st *State) (cgroups.Manager, error) {
 	if st.SystemdUnit != "" {
-		return systemd.Load(st.SystemdUnit, st.CgroupPaths)
+		return systemd.Load(st.SystemdUnit, st.CgroupPaths, st.SystemdUser)
 	}
 	return cgroups.Load(st.CgroupPaths)
 }

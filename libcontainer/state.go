@@ -50,6 +50,9 @@ type State struct {
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
 	// SystemdUnit is the scope of a container made with --systemd-cgroup.
 	SystemdUnit string `json:"systemdUnit,omitempty"`
+	// SystemdUser tells that the scope is the user's systemd manager's
+	// (rootless).
+	SystemdUser bool `json:"systemdUser,omitempty"`
 	// CgroupOwned lists the cgroup directories that create made (recorded
 	// before it makes them), outermost first: delete removes only those.
 	// A state written before it existed has none (nil, not empty): then

@@ -18,6 +18,9 @@ const jobTimeout = 30 * time.Second
 
 // bus is the D-Bus connection to systemd, opened on first use.
 type bus struct {
+	// user picks the user's own manager (systemd --user) over the user's
+	// session bus instead of the system's, for rootless containers.
+	user bool
 	conn *sd.Conn
 	ver  int
 }
@@ -25,6 +28,14 @@ type bus struct {
 func (b *bus) connect() (*sd.Conn, error) {
 	if b.conn != nil {
 		return b.conn, nil
+	}
+	if b.user {
+		c, err := connectUser()
+		if err != nil {
+			return nil, err
+		}
+		b.conn = c
+		return c, nil
 	}
 	// The system bus; as root, systemd's private socket when no bus
 	// daemon runs. The connection lives as long as its context, so that
@@ -35,6 +46,17 @@ func (b *bus) connect() (*sd.Conn, error) {
 	}
 	b.conn = c
 	return c, nil
+}
+
+// call runs f with the connection and a context bounded by jobTimeout.
+func (b *bus) call(f func(ctx context.Context, c *sd.Conn) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
+	defer cancel()
+	c, err := b.connect()
+	if err != nil {
+		return err
+	}
+	return f(ctx, c)
 }
 
 func isDBusError(err error, name string) bool {
@@ -64,60 +86,63 @@ func waitJob(ctx context.Context, ch <-chan string, what string) error {
 // loaded because it failed (an earlier container's) is reset and the start
 // retried once, as runc does.
 func (b *bus) startScope(name string, props []sd.Property) error {
-	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
-	defer cancel()
-	c, err := b.connect()
-	if err != nil {
-		return err
-	}
-	ch := make(chan string, 1)
-	_, err = c.StartTransientUnitContext(ctx, name, "replace", props, ch)
-	if isDBusError(err, "org.freedesktop.systemd1.UnitExists") {
-		if rerr := c.ResetFailedUnitContext(ctx, name); rerr == nil {
-			_, err = c.StartTransientUnitContext(ctx, name, "replace", props, ch)
+	return b.call(func(ctx context.Context, c *sd.Conn) error {
+		ch := make(chan string, 1)
+		_, err := c.StartTransientUnitContext(ctx, name, "replace", props, ch)
+		if isDBusError(err, "org.freedesktop.systemd1.UnitExists") {
+			if rerr := c.ResetFailedUnitContext(ctx, name); rerr == nil {
+				_, err = c.StartTransientUnitContext(ctx, name, "replace", props, ch)
+			}
 		}
-	}
-	if err != nil {
-		return err
-	}
-	if err := waitJob(ctx, ch, "start "+name); err != nil {
-		_ = c.ResetFailedUnitContext(ctx, name)
-		return err
-	}
-	return nil
+		if err != nil {
+			return err
+		}
+		if err := waitJob(ctx, ch, "start "+name); err != nil {
+			_ = c.ResetFailedUnitContext(ctx, name)
+			return err
+		}
+		return nil
+	})
 }
 
 // stopUnit stops a unit and lets systemd forget it; a unit systemd does
 // not know (any more) is already stopped.
 func (b *bus) stopUnit(name string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
-	defer cancel()
-	c, err := b.connect()
-	if err != nil {
+	return b.call(func(ctx context.Context, c *sd.Conn) error {
+		ch := make(chan string, 1)
+		_, err := c.StopUnitContext(ctx, name, "replace", ch)
+		if isDBusError(err, "org.freedesktop.systemd1.NoSuchUnit") {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = waitJob(ctx, ch, "stop "+name)
+		// A failed unit stays loaded, with its name taken, until reset.
+		_ = c.ResetFailedUnitContext(ctx, name)
 		return err
-	}
-	ch := make(chan string, 1)
-	_, err = c.StopUnitContext(ctx, name, "replace", ch)
-	if isDBusError(err, "org.freedesktop.systemd1.NoSuchUnit") {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	err = waitJob(ctx, ch, "stop "+name)
-	// A failed unit stays loaded, with its name taken, until reset.
-	_ = c.ResetFailedUnitContext(ctx, name)
-	return err
+	})
 }
 
 func (b *bus) setProperties(name string, props []sd.Property) error {
-	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
-	defer cancel()
-	c, err := b.connect()
-	if err != nil {
+	return b.call(func(ctx context.Context, c *sd.Conn) error {
+		return c.SetUnitPropertiesContext(ctx, name, true, props...)
+	})
+}
+
+// managerProperty reads a property of the manager in its GVariant text
+// form ("\"252.39-1~deb12u1\"").
+func (b *bus) managerProperty(name string) (string, error) {
+	var v string
+	err := b.call(func(_ context.Context, c *sd.Conn) error {
+		s, err := c.GetManagerProperty(name)
+		v = s
 		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("read systemd's %s: %w", name, err)
 	}
-	return c.SetUnitPropertiesContext(ctx, name, true, props...)
+	return v, nil
 }
 
 // version is systemd's major version, which decides the properties it
@@ -126,13 +151,9 @@ func (b *bus) version() (int, error) {
 	if b.ver != 0 {
 		return b.ver, nil
 	}
-	c, err := b.connect()
+	s, err := b.managerProperty("Version")
 	if err != nil {
 		return 0, err
-	}
-	s, err := c.GetManagerProperty("Version")
-	if err != nil {
-		return 0, fmt.Errorf("read systemd's version: %w", err)
 	}
 	v, err := parseVersion(s)
 	if err != nil {

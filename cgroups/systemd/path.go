@@ -19,15 +19,21 @@ type Unit struct {
 	Cgroup string
 }
 
-// defaultSlice is runc's for a system (not rootless) manager.
-const defaultSlice = "system.slice"
+// The default slices are runc's: a system manager's, and that of a user's
+// manager (rootless), which creates the slice in its own tree.
+const (
+	defaultSlice     = "system.slice"
+	defaultUserSlice = "user.slice"
+)
 
 // ParseCgroupsPath reads linux.cgroupsPath in runc's systemd form
 // "slice:prefix:name": the container gets the scope "prefix-name.scope"
 // (or "name.scope" for an empty prefix) in slice, system.slice when slice
-// is empty. An empty cgroupsPath means ":sprout:ID", as runc uses its own
-// name for the prefix.
-func ParseCgroupsPath(cgroupsPath, containerID string) (*Unit, error) {
+// is empty (user.slice for a user's manager). An empty cgroupsPath means
+// ":sprout:ID", as runc uses its own name for the prefix. Unit.Cgroup is
+// from the root of the manager's tree, which for a user's manager is its
+// own cgroup.
+func ParseCgroupsPath(cgroupsPath, containerID string, user bool) (*Unit, error) {
 	slice, prefix, name := "", "sprout", containerID
 	if cgroupsPath != "" {
 		parts := strings.Split(cgroupsPath, ":")
@@ -39,7 +45,9 @@ func ParseCgroupsPath(cgroupsPath, containerID string) (*Unit, error) {
 	field := func(err error) error {
 		return fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath, err)
 	}
-	if slice == "" {
+	if slice == "" && user {
+		slice = defaultUserSlice
+	} else if slice == "" {
 		slice = defaultSlice
 	}
 	slicePath, err := expandSlice(slice)

@@ -8,20 +8,26 @@ import (
 func TestParseCgroupsPath(t *testing.T) {
 	for _, tc := range []struct {
 		path, id string
+		user     bool
 		want     Unit
 	}{
-		{"system.slice:sprout:abc", "x", Unit{Name: "sprout-abc.scope", Slice: "system.slice", Cgroup: "/system.slice/sprout-abc.scope"}},
-		{"", "abc", Unit{Name: "sprout-abc.scope", Slice: "system.slice", Cgroup: "/system.slice/sprout-abc.scope"}},
-		{":docker:1234", "x", Unit{Name: "docker-1234.scope", Slice: "system.slice", Cgroup: "/system.slice/docker-1234.scope"}},
-		{"machine.slice::abc", "x", Unit{Name: "abc.scope", Slice: "machine.slice", Cgroup: "/machine.slice/abc.scope"}},
-		{"foo-bar.slice:cri:c1", "x", Unit{Name: "cri-c1.scope", Slice: "foo-bar.slice", Cgroup: "/foo.slice/foo-bar.slice/cri-c1.scope"}},
-		{"kubepods-besteffort-pod1.slice:cri-containerd:c1", "x", Unit{
+		{"system.slice:sprout:abc", "x", false, Unit{Name: "sprout-abc.scope", Slice: "system.slice", Cgroup: "/system.slice/sprout-abc.scope"}},
+		{"", "abc", false, Unit{Name: "sprout-abc.scope", Slice: "system.slice", Cgroup: "/system.slice/sprout-abc.scope"}},
+		{":docker:1234", "x", false, Unit{Name: "docker-1234.scope", Slice: "system.slice", Cgroup: "/system.slice/docker-1234.scope"}},
+		{"machine.slice::abc", "x", false, Unit{Name: "abc.scope", Slice: "machine.slice", Cgroup: "/machine.slice/abc.scope"}},
+		{"foo-bar.slice:cri:c1", "x", false, Unit{Name: "cri-c1.scope", Slice: "foo-bar.slice", Cgroup: "/foo.slice/foo-bar.slice/cri-c1.scope"}},
+		{"kubepods-besteffort-pod1.slice:cri-containerd:c1", "x", false, Unit{
 			Name: "cri-containerd-c1.scope", Slice: "kubepods-besteffort-pod1.slice",
 			Cgroup: "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-c1.scope",
 		}},
-		{"-.slice:p:n", "x", Unit{Name: "p-n.scope", Slice: "-.slice", Cgroup: "/p-n.scope"}},
+		{"-.slice:p:n", "x", false, Unit{Name: "p-n.scope", Slice: "-.slice", Cgroup: "/p-n.scope"}},
+		// A user's manager: runc's default slice is user.slice, below
+		// the manager's own cgroup.
+		{"", "abc", true, Unit{Name: "sprout-abc.scope", Slice: "user.slice", Cgroup: "/user.slice/sprout-abc.scope"}},
+		{":podman:1", "x", true, Unit{Name: "podman-1.scope", Slice: "user.slice", Cgroup: "/user.slice/podman-1.scope"}},
+		{"app.slice:p:n", "x", true, Unit{Name: "p-n.scope", Slice: "app.slice", Cgroup: "/app.slice/p-n.scope"}},
 	} {
-		got, err := ParseCgroupsPath(tc.path, tc.id)
+		got, err := ParseCgroupsPath(tc.path, tc.id, tc.user)
 		if err != nil {
 			t.Errorf("ParseCgroupsPath(%q, %q): %v", tc.path, tc.id, err)
 			continue
@@ -48,7 +54,7 @@ func TestParseCgroupsPathErrors(t *testing.T) {
 		{"", "a+b", `does not allow '+'`},
 		{"system.slice:p:" + strings.Repeat("n", 250), "x", "longer than 255 bytes"},
 	} {
-		_, err := ParseCgroupsPath(tc.path, tc.id)
+		_, err := ParseCgroupsPath(tc.path, tc.id, false)
 		if err == nil {
 			t.Errorf("ParseCgroupsPath(%q, %q): no error, want one with %q", tc.path, tc.id, tc.want)
 			continue

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -38,8 +39,9 @@ func Running() bool {
 
 // New checks a new container's cgroupsPath and org.systemd.property.*
 // annotations and computes its scope; nothing is created before Apply.
-func New(cgroupsPath, containerID string, annotations map[string]string) (*Manager, error) {
-	u, err := ParseCgroupsPath(cgroupsPath, containerID)
+// With user (rootless), the scope is the user's manager's (see user.go).
+func New(cgroupsPath, containerID string, annotations map[string]string, user bool) (*Manager, error) {
+	u, err := ParseCgroupsPath(cgroupsPath, containerID, user)
 	if err != nil {
 		return nil, err
 	}
@@ -50,16 +52,29 @@ func New(cgroupsPath, containerID string, annotations map[string]string) (*Manag
 	if !Running() {
 		return nil, errors.New("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system)")
 	}
+	b := &bus{user: user}
+	if user {
+		// A user's manager gets only a delegated v2 subtree; runc refuses
+		// the same.
+		if cgroups.DetectMode() != cgroups.Unified {
+			return nil, errors.New("--systemd-cgroup: rootless containers need the unified cgroup v2 hierarchy, this host's is hybrid or v1")
+		}
+		root, err := b.managerCgroup()
+		if err != nil {
+			return nil, err
+		}
+		u.Cgroup = path.Join(root, u.Cgroup)
+	}
 	fs, err := cgroups.New(u.Cgroup, containerID)
 	if err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath %q: %w", cgroupsPath, err)
 	}
-	return &Manager{Manager: fs, unit: u, extra: extra, bus: &bus{}}, nil
+	return &Manager{Manager: fs, unit: u, extra: extra, bus: b}, nil
 }
 
 // Load rebuilds the manager of a container whose state names its scope
-// and cgroup paths.
-func Load(unit string, paths map[string]string) (*Manager, error) {
+// and cgroup paths, and whether the scope is the user's manager's.
+func Load(unit string, paths map[string]string, user bool) (*Manager, error) {
 	if err := checkUnitName(unit); err != nil {
 		return nil, fmt.Errorf("saved systemd unit: %w", err)
 	}
@@ -67,12 +82,17 @@ func Load(unit string, paths map[string]string) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{Manager: fs, unit: &Unit{Name: unit}, bus: &bus{}}, nil
+	return &Manager{Manager: fs, unit: &Unit{Name: unit}, bus: &bus{user: user}}, nil
 }
 
 // Unit is the name of the container's scope unit.
 func (m *Manager) Unit() string {
 	return m.unit.Name
+}
+
+// User tells whether the scope is the user's manager's.
+func (m *Manager) User() bool {
+	return m.bus.user
 }
 
 // Apply starts the scope with pid in it: a scope cannot start empty. The
