@@ -59,6 +59,9 @@ func New(cgroupsPath, containerID string, annotations map[string]string, user bo
 		if cgroups.DetectMode() != cgroups.Unified {
 			return nil, errors.New("--systemd-cgroup: rootless containers need the unified cgroup v2 hierarchy, this host's is hybrid or v1")
 		}
+		if _, err := b.connect(); err != nil {
+			return nil, err
+		}
 		root, err := b.managerCgroup()
 		if err != nil {
 			return nil, err

@@ -56,3 +56,12 @@ func TestUserBusAddress(t *testing.T) {
 		t.Errorf("nothing set: error %v", err)
 	}
 }
+
+func TestConnectUserUnreachable(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "bus")
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+sock)
+	_, err := connectUser()
+	if err == nil || !strings.Contains(err.Error(), "systemd --user") || !strings.Contains(err.Error(), sock) {
+		t.Errorf("error %v, want one naming systemd --user and %s", err, sock)
+	}
+}
