@@ -182,6 +182,10 @@ build_payload() {
 	mkdir -p "$root/vm" "$root/tests"
 	install -m 0755 "$here/systemd-guest.sh" "$root/vm/guest.sh"
 	install -m 0755 "$here/run-binaries.sh" "$root/vm/run-binaries.sh"
+	# What the scenario scripts share, and Podman's, which the rootless
+	# script runs again as the user.
+	install -m 0644 "$here/systemd-lib.sh" "$root/vm/systemd-lib.sh"
+	install -m 0755 "$here/systemd-podman.sh" "$root/vm/systemd-podman.sh"
 	[[ -z ${SPROUT_BIN:-} ]] || install -D -m 0755 "$SPROUT_BIN" "$root/usr/local/bin/sprout"
 	: >"$root/vm/tests"
 	for bin in "${binaries[@]}"; do

@@ -7,6 +7,8 @@
 # "FAIL RUNTIME SCENARIO: why" and, last, "containerd-systemd: N passed, M
 # failed" per runtime.
 set -uo pipefail
+# shellcheck source=tests/vm/systemd-lib.sh # installed at /vm by run.sh
+. /vm/systemd-lib.sh
 
 T=$(mktemp -d /tmp/containerd-systemd.XXXXXX)
 CPID=
@@ -37,32 +39,8 @@ done
 }
 cr() { timeout -k 5 120 ctr --address "$T/containerd.sock" -n sprout-test "$@"; }
 
-mkdir -p "$T/rootfs/bin" "$T/rootfs/tmp" "$T/rootfs/proc" "$T/rootfs/sys" "$T/rootfs/dev"
-cp /bin/busybox "$T/rootfs/bin/"
-for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$T/rootfs/bin/$a"; done
+busybox_rootfs "$T/rootfs"
 
-passed=0
-failed=0
-ok() {
-	echo "ok $NAME $1"
-	passed=$((passed + 1))
-}
-fail() {
-	echo "FAIL $NAME $1: $2"
-	failed=$((failed + 1))
-}
-unit_prop() { systemctl show -p "$2" --value "$1"; }
-v2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
-cgfile() { # PID CONTROLLER V1FILE V2FILE
-	local line
-	if v2; then
-		line=$(grep '^0::' "/proc/$1/cgroup")
-		cat "/sys/fs/cgroup${line#0::}/$4"
-	else
-		line=$(grep -E "^[0-9]+:([^:]*,)?$2(,[^:]*)?:" "/proc/$1/cgroup")
-		cat "/sys/fs/cgroup/$2${line##*:}/$3"
-	fi
-}
 task_status() { cr task ls 2>/dev/null | awk -v n="$1" '$1 == n { print $3 }'; }
 
 run_opts() { # ID
@@ -87,11 +65,7 @@ scenarios() {
 		return
 	fi
 	pid=$(cr task ls | awk -v n="$id" '$1 == n { print $2 }')
-	if [ "$(unit_prop "$unit" ActiveState)" = active ] && grep -q "/$unit\$" "/proc/$pid/cgroup"; then
-		ok scope
-	else
-		fail scope "unit $unit: $(unit_prop "$unit" ActiveState); /proc/$pid/cgroup: $(tr '\n' ' ' <"/proc/$pid/cgroup")"
-	fi
+	scope_check "$unit" "$pid"
 	mem=$(cgfile "$pid" memory memory.limit_in_bytes memory.max)
 	local prop=MemoryMax
 	v2 || prop=MemoryLimit
@@ -117,25 +91,11 @@ scenarios() {
 	done
 	cr task delete "$id" >/dev/null
 	cr container delete "$id"
-	for _ in $(seq 50); do
-		st=$(unit_prop "$unit" LoadState)
-		[ "$st" = not-found ] && break
-		sleep 0.1
-	done
-	if [ "$st" = not-found ] && ! cr container info "$id" >/dev/null 2>&1; then
+	if unit_gone "$unit" && ! cr container info "$id" >/dev/null 2>&1; then
 		ok kill-delete
 	else
-		fail kill-delete "unit $unit LoadState=$st"
+		fail kill-delete "unit $unit LoadState=$(unit_prop "$unit" LoadState)"
 	fi
 }
 
-total_failed=0
-for RT in "${SPROUT_BIN:-/usr/local/bin/sprout}" /usr/sbin/runc; do
-	NAME=$(basename "$RT")
-	passed=0
-	failed=0
-	scenarios
-	echo "containerd-systemd $NAME: $passed passed, $failed failed"
-	total_failed=$((total_failed + failed))
-done
-[ $total_failed -eq 0 ]
+each_runtime containerd-systemd

@@ -4,8 +4,12 @@
 # same scenarios on sprout ($SPROUT_BIN) and on runc, and each scenario is
 # checked against systemd (the container's libpod-ID.scope) and the cgroup
 # files. Prints "ok RUNTIME SCENARIO" or "FAIL RUNTIME SCENARIO: why" and,
-# last, "podman-systemd: N passed, M failed" per runtime.
+# last, "podman-systemd: N passed, M failed" per runtime. Run as a user
+# (systemd-rootless.sh does), it is rootless Podman with the user's
+# systemd --user, and the title is podman-systemd-rootless.
 set -uo pipefail
+# shellcheck source=tests/vm/systemd-lib.sh # installed at /vm by run.sh
+. /vm/systemd-lib.sh
 
 T=$(mktemp -d /tmp/podman-systemd.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -27,41 +31,13 @@ EOF
 pm() { timeout -k 5 120 podman --root "$T/storage" --runroot "$T/run" --runtime "$RT" "$@"; }
 
 # The image: static busybox and its applets, imported offline.
-mkdir -p "$T/rootfs/bin" "$T/rootfs/tmp"
-cp /bin/busybox "$T/rootfs/bin/"
-for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$T/rootfs/bin/$a"; done
+busybox_rootfs "$T/rootfs"
 tar -C "$T/rootfs" -cf "$T/rootfs.tar" . || exit 1
 RT=/usr/sbin/runc
 pm import "$T/rootfs.tar" localhost/busybox >"$T/import.log" 2>&1 || {
 	cat "$T/import.log"
 	echo "podman import failed"
 	exit 1
-}
-
-passed=0
-failed=0
-ok() {
-	echo "ok $NAME $1"
-	passed=$((passed + 1))
-}
-fail() {
-	echo "FAIL $NAME $1: $2"
-	failed=$((failed + 1))
-}
-
-# unit_prop UNIT PROPERTY prints what systemctl show says.
-unit_prop() { systemctl show -p "$2" --value "$1"; }
-
-# v1 or v2 file of the container's cgroup in the controller's hierarchy.
-cgfile() { # PID CONTROLLER V1FILE V2FILE
-	local line
-	if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
-		line=$(grep '^0::' "/proc/$1/cgroup")
-		cat "/sys/fs/cgroup${line#0::}/$4"
-	else
-		line=$(grep -E "^[0-9]+:([^:]*,)?$2(,[^:]*)?:" "/proc/$1/cgroup")
-		cat "/sys/fs/cgroup/$2${line##*:}/$3"
-	fi
 }
 
 scenarios() {
@@ -76,11 +52,7 @@ scenarios() {
 	}
 	unit=libpod-$id.scope
 	pid=$(pm inspect -f '{{.State.Pid}}' "c-$NAME")
-	if [ "$(unit_prop "$unit" ActiveState)" = active ] && grep -q "/$unit\$" "/proc/$pid/cgroup"; then
-		ok scope
-	else
-		fail scope "unit $unit: $(unit_prop "$unit" ActiveState); /proc/$pid/cgroup: $(tr '\n' ' ' <"/proc/$pid/cgroup")"
-	fi
+	scope_check "$unit" "$pid"
 	local mem tasks
 	mem=$(cgfile "$pid" memory memory.limit_in_bytes memory.max)
 	tasks=$(unit_prop "$unit" TasksMax)
@@ -108,23 +80,12 @@ scenarios() {
 	rc=$(pm inspect -f '{{.State.ExitCode}}' "c-$NAME")
 	if [ "$rc" = 137 ]; then ok stop-kill; else fail stop-kill "exit code $rc"; fi
 	pm rm "c-$NAME" >/dev/null
-	local st
-	for _ in $(seq 50); do
-		st=$(unit_prop "$unit" LoadState)
-		[ "$st" = not-found ] && break
-		sleep 0.1
-	done
-	if [ "$st" = not-found ] && ! pm container exists "c-$NAME"; then ok rm; else fail rm "unit $unit LoadState=$st"; fi
+	if unit_gone "$unit" && ! pm container exists "c-$NAME"; then ok rm; else fail rm "unit $unit LoadState=$(unit_prop "$unit" LoadState)"; fi
 }
 
-total_failed=0
-for RT in "${SPROUT_BIN:-/usr/local/bin/sprout}" /usr/sbin/runc; do
-	NAME=$(basename "$RT")
-	passed=0
-	failed=0
-	scenarios
-	echo "podman-systemd $NAME: $passed passed, $failed failed"
-	total_failed=$((total_failed + failed))
-done
+title=podman-systemd
+[ "$(id -u)" = 0 ] || title=podman-systemd-rootless
+each_runtime $title
+rc=$?
 pm rmi -a -f >/dev/null 2>&1
-[ $total_failed -eq 0 ]
+exit $rc
