@@ -12,7 +12,9 @@ out=${1:?usage: $0 OUT}
 # What the tests need besides systemd: runc, Podman and containerd for
 # side-by-side checks, a static busybox for the bundles, the kernel whose
 # modules (overlay, autofs4) and initramfs (virtio, ext4) the VM boots with.
-packages=systemd,systemd-sysv,dbus,udev,busybox-static,runc,podman,containerd,kmod,iproute2,procps,linux-image-amd64,tar,e2fsprogs
+# For the rootless checks: the user's session bus (dbus-user-session) and
+# newuidmap for rootless Podman (uidmap).
+packages=systemd,systemd-sysv,dbus,dbus-user-session,uidmap,udev,busybox-static,runc,podman,containerd,kmod,iproute2,procps,linux-image-amd64,tar,e2fsprogs
 
 log() { echo "vm-image: $*" >&2; }
 
@@ -48,12 +50,21 @@ log "building a $suite root filesystem (first run only)"
 mmdebstrap --mode=root --variant=minbase --include="$packages" \
 	--customize-hook="install -D -m 0644 '$here/systemd-guest.service' \"\$1/etc/systemd/system/sprout-vm.service\"" \
 	--customize-hook='chroot "$1" systemctl enable sprout-vm.service' \
+	--customize-hook='chroot "$1" useradd -m -u 1000 -s /bin/sh tester' \
 	"$suite" "$root" "${mirrors[@]}" >"$work/mmdebstrap.log" 2>&1 || {
 	tail -n 40 "$work/mmdebstrap.log" >&2
 	log "mmdebstrap failed"
 	exit 1
 }
 echo sprout-vm >"$root/etc/hostname"
+# The unprivileged user of the rootless checks: subordinate ids for its
+# user namespaces, and lingering, so that logind starts its systemd --user
+# (user@1000.service, which systemd delegates memory, pids and cpu to) and
+# its session bus at boot, without a login.
+echo tester:100000:65536 >"$root/etc/subuid"
+echo tester:100000:65536 >"$root/etc/subgid"
+mkdir -p "$root/var/lib/systemd/linger"
+: >"$root/var/lib/systemd/linger/tester"
 # Units that only slow the boot of a VM that lives for one test run.
 for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
 	systemd-timesyncd.service getty@tty1.service serial-getty@ttyS0.service; do

@@ -7,7 +7,8 @@
 #                                  under --systemd-cgroup, and Podman
 #                                  (cgroup_manager = "systemd") and
 #                                  containerd (SystemdCgroup = true) on
-#                                  sprout and runc, in a VM that boots Debian with
+#                                  sprout and runc, rootless ones with
+#                                  the user's systemd --user, in a VM that boots Debian with
 #                                  systemd as PID 1, once on the unified
 #                                  hierarchy and once on the hybrid one.
 set -euo pipefail
@@ -35,7 +36,8 @@ if ((systemd)); then
 		echo "vm-systemd: $cgroup hierarchy"
 		VM_IMAGE=systemd VM_SYSTEMD_CGROUP=$cgroup SPROUT_BIN=$sprout \
 			VM_TEST_ARGS=${VM_TEST_ARGS:--test.run=^Test(Systemd|Resources|Cgroup|Exec|Features|Kill|Lifecycle|PidsLimitOne|Run(Exit|Killed)|DeleteForceRunning|ListAndState|DevicesOnly) -test.skip=^(TestResourcesOOMEvent|TestKillAllSharedCgroup)\$} \
-			bash "$here/run.sh" "$work/integration.test" "$here/systemd-podman.sh" "$here/systemd-containerd.sh" || rc=1
+			bash "$here/run.sh" "$work/integration.test" "$here/systemd-podman.sh" "$here/systemd-containerd.sh" \
+			"$here/systemd-rootless.sh" || rc=1
 	done
 	exit $rc
 fi
