@@ -74,6 +74,20 @@ no_trace() {
 		! "${SYSTEMCTL[@]}" list-units --all --no-legend --plain | grep -q -- "-$1\.scope"
 }
 
+# limits_are SCENARIO MEMORY TASKS CGROUP UNIT: memory.max and pids.max
+# hold the limits, and so do the unit's MemoryMax and TasksMax.
+limits_are() {
+	local mem tasks
+	mem=$(cat "/sys/fs/cgroup$4/memory.max")
+	tasks=$(cat "/sys/fs/cgroup$4/pids.max")
+	if [ "$mem" = "$2" ] && [ "$tasks" = "$3" ] &&
+		[ "$(unit_prop "$5" MemoryMax)" = "$2" ] && [ "$(unit_prop "$5" TasksMax)" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "memory.max $mem, pids.max $tasks, MemoryMax $(unit_prop "$5" MemoryMax), TasksMax $(unit_prop "$5" TasksMax)"
+	fi
+}
+
 scenarios() {
 	local b=$T/bundle-$NAME id=c-$NAME out pid cg unit
 	bundle "$b" || {
@@ -115,24 +129,9 @@ scenarios() {
 	"$manager"/user.slice/*.scope) scope_check "$unit" "$pid" ;;
 	*) fail scope "cgroup $cg is not a scope in user.slice of $manager" ;;
 	esac
-	local mem tasks
-	mem=$(cat "/sys/fs/cgroup$cg/memory.max")
-	tasks=$(cat "/sys/fs/cgroup$cg/pids.max")
-	if [ "$mem" = 67108864 ] && [ "$tasks" = 50 ] &&
-		[ "$(unit_prop "$unit" MemoryMax)" = 67108864 ] && [ "$(unit_prop "$unit" TasksMax)" = 50 ]; then
-		ok limits
-	else
-		fail limits "memory.max $mem, pids.max $tasks, MemoryMax $(unit_prop "$unit" MemoryMax), TasksMax $(unit_prop "$unit" TasksMax)"
-	fi
+	limits_are limits 67108864 50 "$cg" "$unit"
 	if out=$(rt update --memory 134217728 --pids-limit 60 "$id" 2>&1); then
-		mem=$(cat "/sys/fs/cgroup$cg/memory.max")
-		tasks=$(cat "/sys/fs/cgroup$cg/pids.max")
-		if [ "$mem" = 134217728 ] && [ "$tasks" = 60 ] &&
-			[ "$(unit_prop "$unit" MemoryMax)" = 134217728 ] && [ "$(unit_prop "$unit" TasksMax)" = 60 ]; then
-			ok update
-		else
-			fail update "memory.max $mem, pids.max $tasks, MemoryMax $(unit_prop "$unit" MemoryMax), TasksMax $(unit_prop "$unit" TasksMax)"
-		fi
+		limits_are update 134217728 60 "$cg" "$unit"
 	else
 		fail update "$out"
 	fi
