@@ -52,7 +52,7 @@ func connectUser() (*sd.Conn, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("--systemd-cgroup: rootless, so the user's systemd manager (systemd --user) is needed over the user's D-Bus session bus, and it cannot be reached: %w", err)
+	return nil, fmt.Errorf("--systemd-cgroup: rootless, so the user's systemd manager (systemd --user) is needed over the user's D-Bus session bus (which dbus-user-session provides), and it cannot be reached: %w", err)
 }
 
 func dialUser(addr string, uid int) (*dbus.Conn, error) {
