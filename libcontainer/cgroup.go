@@ -24,6 +24,18 @@ func (p *parent) makeScope() (cgroups.Manager, error) {
 	return m, nil
 }
 
+// attachToUserScope moves an exec's stage, before it starts the process,
+// into the container's rootless scope (sub: ExecOptions.SubCgroups[""]):
+// the caller may be outside the user's delegated subtree, where it cannot
+// move itself in.
+func attachToUserScope(st *State, pid int, sub string) error {
+	m, err := systemd.Load(st.SystemdUnit, st.CgroupPaths, true)
+	if err != nil {
+		return err
+	}
+	return m.Attach(pid, sub)
+}
+
 // loadCgroup rebuilds the cgroup manager that created the container's
 // cgroup, from its state.
 func loadCgroup(st *State) (cgroups.Manager, error) {

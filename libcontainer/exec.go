@@ -59,6 +59,14 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		pp.abort()
 		return 0, err
 	}
+	if c.state.SystemdUser {
+		if err := attachToUserScope(c.state, cmd.Process.Pid, opts.SubCgroups[""]); err != nil {
+			pp.abort()
+			return 0, err
+		}
+		// The stage is in the cgroup already; the process inherits it.
+		cgPaths = nil
+	}
 	if err := sendSync(sync, syncBootstrap, buildBootstrap(namespaces, nil, cgPaths)); err != nil {
 		pp.abort()
 		return 0, fmt.Errorf("exec init: %w", err)

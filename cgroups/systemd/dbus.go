@@ -130,6 +130,14 @@ func (b *bus) setProperties(name string, props []sd.Property) error {
 	})
 }
 
+// attach moves pid into the unit's cgroup, or its sub-cgroup sub (a path
+// from the unit's cgroup, "" for the cgroup itself).
+func (b *bus) attach(name, sub string, pid int) error {
+	return b.call(func(ctx context.Context, c *sd.Conn) error {
+		return c.AttachProcessesToUnit(ctx, name, sub, []uint32{uint32(pid)})
+	})
+}
+
 // managerProperty reads a property of the manager in its GVariant text
 // form ("\"252.39-1~deb12u1\"").
 func (b *bus) managerProperty(name string) (string, error) {

@@ -185,6 +185,21 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	return m.Manager.Set(r)
 }
 
+// Attach moves pid into the scope, or its sub-cgroup sub, through systemd.
+// A process outside the user's delegated subtree (in a login session's
+// scope, which is root's) may not move itself into a rootless scope; the
+// user's manager can, with the system manager's help, as runc's exec falls
+// back to.
+func (m *Manager) Attach(pid int, sub string) error {
+	if sub != "" {
+		sub = path.Clean("/" + sub)
+	}
+	if err := m.bus.attach(m.unit.Name, sub, pid); err != nil {
+		return fmt.Errorf("systemd: attach process %d to %s: %w", pid, m.unit.Name, err)
+	}
+	return nil
+}
+
 // Destroy stops the scope, which removes its cgroup, and clears a failed
 // state so that the name can be used again; then it removes what systemd
 // did not make (v1 controllers it does not manage). A scope that is

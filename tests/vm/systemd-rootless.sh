@@ -7,7 +7,8 @@
 # `--rootless=true --systemd-cgroup run -d` makes the container's scope in
 # the user's manager (user.slice below user@1000.service), with the config's
 # memory and pids limits as unit properties and in the cgroup files;
-# update changes both; kill and delete remove the unit and its cgroup; an
+# update changes both; exec runs in the scope; kill and delete remove the
+# unit and its cgroup; an
 # unreachable user bus is a clear error that leaves nothing behind. On the
 # hybrid hierarchy both runtimes must refuse (a user's manager has only a
 # v2 subtree). Then, on v2, rootless Podman (cgroup_manager = "systemd")
@@ -134,6 +135,19 @@ scenarios() {
 		limits_are update 134217728 60 "$cg" "$unit"
 	else
 		fail update "$out"
+	fi
+	# The caller is outside the user's delegated subtree (here the test
+	# service's cgroup, elsewhere a login session's scope, both root's):
+	# sprout has the user's manager move the process into the scope; runc
+	# 1.1 ignores the refused move of a rootless exec and leaves it where
+	# it was.
+	out=$(rt exec "$id" sh -c 'grep "^0::" /proc/self/cgroup; exit 4' 2>&1)
+	rc=$?
+	if [ $rc -eq 4 ] && { [ "$out" = "0::$cg" ] || [ "$NAME" = runc ]; }; then
+		ok exec
+		echo "  (exec'd process in $out)"
+	else
+		fail exec "exit $rc, $out (want 0::$cg)"
 	fi
 	rt kill "$id" KILL
 	for _ in $(seq 50); do
