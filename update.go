@@ -95,10 +95,10 @@ func flagResources(c *cli.Context) (*specs.LinuxResources, error) {
 		if w < 0 || w > math.MaxUint16 {
 			return nil, fmt.Errorf("--blkio-weight: %d is out of range 10-1000", w)
 		}
-		r.BlockIO = &specs.LinuxBlockIO{Weight: ptr(uint16(w))}
+		r.BlockIO = &specs.LinuxBlockIO{Weight: new(uint16(w))}
 	}
 	if c.IsSet("pids-limit") {
-		r.Pids = &specs.LinuxPids{Limit: ptr(c.Int64("pids-limit"))}
+		r.Pids = &specs.LinuxPids{Limit: new(c.Int64("pids-limit"))}
 	}
 	r.CPU.Cpus = c.String("cpuset-cpus")
 	r.CPU.Mems = c.String("cpuset-mems")
@@ -150,8 +150,6 @@ func flagResources(c *cli.Context) (*specs.LinuxResources, error) {
 	}
 	return r, nil
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // parseMemSize reads the sizes runc's update takes: -1 for unlimited, or a
 // number with an optional binary unit, any case (512, 100m, 1.5g, 64MiB),

@@ -20,21 +20,21 @@ func TestDeviceRuleNormalization(t *testing.T) {
 	}{
 		{in: specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}, v1: []string{"a"}},
 		{in: specs.LinuxDeviceCgroup{Allow: true}, v1: []string{"a"}},
-		{in: specs.LinuxDeviceCgroup{Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rw"}, v1: []string{"c 1:3 rw"}},
-		{in: specs.LinuxDeviceCgroup{Type: "b", Major: ptr[int64](8), Minor: ptr[int64](-1), Access: "m"}, v1: []string{"b 8:* m"}},
-		{in: specs.LinuxDeviceCgroup{Type: "u", Major: ptr[int64](1), Minor: ptr[int64](5)}, v1: []string{"c 1:5 rwm"}},
+		{in: specs.LinuxDeviceCgroup{Type: "c", Major: new(int64(1)), Minor: new(int64(3)), Access: "rw"}, v1: []string{"c 1:3 rw"}},
+		{in: specs.LinuxDeviceCgroup{Type: "b", Major: new(int64(8)), Minor: new(int64(-1)), Access: "m"}, v1: []string{"b 8:* m"}},
+		{in: specs.LinuxDeviceCgroup{Type: "u", Major: new(int64(1)), Minor: new(int64(5))}, v1: []string{"c 1:5 rwm"}},
 		// The v1 kernel reads every 'a' line as all devices, rwm: a
 		// narrower 'a' rule has to be spelled per type.
 		{in: specs.LinuxDeviceCgroup{Type: "a", Access: "m"}, v1: []string{"c *:* m", "b *:* m"}},
-		{in: specs.LinuxDeviceCgroup{Type: "a", Major: ptr[int64](1), Access: "rwm"}, v1: []string{"c 1:* rwm", "b 1:* rwm"}},
+		{in: specs.LinuxDeviceCgroup{Type: "a", Major: new(int64(1)), Access: "rwm"}, v1: []string{"c 1:* rwm", "b 1:* rwm"}},
 		{in: specs.LinuxDeviceCgroup{Type: "p"}, skip: true},
 		{in: specs.LinuxDeviceCgroup{Type: "x"}, wantErr: true},
 		// runc keeps the r, w and m of an access string, in any order and
 		// repeated, and drops the rest: "rwa" is "rw", "x" is no access.
-		{in: specs.LinuxDeviceCgroup{Type: "c", Major: ptr[int64](1), Minor: ptr[int64](11), Access: "rwa"}, v1: []string{"c 1:11 rw"}},
-		{in: specs.LinuxDeviceCgroup{Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "mwrw"}, v1: []string{"c 1:3 rwm"}},
+		{in: specs.LinuxDeviceCgroup{Type: "c", Major: new(int64(1)), Minor: new(int64(11)), Access: "rwa"}, v1: []string{"c 1:11 rw"}},
+		{in: specs.LinuxDeviceCgroup{Type: "c", Major: new(int64(1)), Minor: new(int64(3)), Access: "mwrw"}, v1: []string{"c 1:3 rwm"}},
 		{in: specs.LinuxDeviceCgroup{Type: "c", Access: "x"}, skip: true},
-		{in: specs.LinuxDeviceCgroup{Type: "c", Major: ptr[int64](-2)}, wantErr: true},
+		{in: specs.LinuxDeviceCgroup{Type: "c", Major: new(int64(-2))}, wantErr: true},
 	} {
 		rules, err := normalizeDeviceRules([]specs.LinuxDeviceCgroup{tc.in})
 		if tc.wantErr {
@@ -113,7 +113,7 @@ func TestDeviceProgram(t *testing.T) {
 		}
 	}
 	dev := func(allow bool, typ string, major, minor int64, access string) specs.LinuxDeviceCgroup {
-		return specs.LinuxDeviceCgroup{Allow: allow, Type: typ, Major: ptr(major), Minor: ptr(minor), Access: access}
+		return specs.LinuxDeviceCgroup{Allow: allow, Type: typ, Major: new(major), Minor: new(minor), Access: access}
 	}
 	denyAll := specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
 

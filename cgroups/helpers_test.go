@@ -260,8 +260,6 @@ func expectFieldError(t *testing.T, err error, field string) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // utime reads the user CPU ticks of pid from /proc/<pid>/stat.
 func utime(t *testing.T, pid int) uint64 {
 	t.Helper()

@@ -42,8 +42,8 @@ func TestV1BlkioScheduler(t *testing.T) {
 	m, h := fakeV1(t)
 	dir := filepath.Join(h.root, "blkio", "ctr")
 	r := &specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{
-		Weight:       ptr[uint16](300),
-		WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8}, Weight: ptr[uint16](100)}},
+		Weight:       new(uint16(300)),
+		WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8}, Weight: new(uint16(100))}},
 	}}
 	removeFiles(t, dir, "blkio.weight", "blkio.weight_device")
 	expectFieldError(t, m.Set(r), "linux.resources.blockIO.weight")
@@ -72,7 +72,7 @@ func removeFiles(t *testing.T, dir string, files ...string) {
 func TestV1SetUnmountedController(t *testing.T) {
 	m, _ := fakeV1(t)
 	delete(m.paths, "rdma")
-	err := m.Set(&specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx5_0": {HcaHandles: ptr[uint32](1)}}})
+	err := m.Set(&specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx5_0": {HcaHandles: new(uint32(1))}}})
 	expectFieldError(t, err, "linux.resources.rdma")
 	if err == nil || !strings.Contains(err.Error(), "rdma controller is not mounted") {
 		t.Errorf("error %v does not say the controller is missing", err)

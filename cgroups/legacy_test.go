@@ -145,32 +145,32 @@ func TestV1ApplySetReadback(t *testing.T) {
 	kmemHonoured := kernelKeepsKmemLimit(t, lm.paths["memory"])
 	r := &specs.LinuxResources{
 		Memory: &specs.LinuxMemory{
-			Limit:       ptr[int64](64 * mib),
-			Reservation: ptr[int64](32 * mib),
-			Swap:        ptr[int64](128 * mib),
+			Limit:       new(int64(64 * mib)),
+			Reservation: new(int64(32 * mib)),
+			Swap:        new(int64(128 * mib)),
 			//lint:ignore SA1019 the v1 setting is part of what is tested
-			Kernel:           ptr[int64](48 * mib),
-			KernelTCP:        ptr[int64](16 * mib),
-			Swappiness:       ptr[uint64](30),
-			DisableOOMKiller: ptr(true),
+			Kernel:           new(int64(48 * mib)),
+			KernelTCP:        new(int64(16 * mib)),
+			Swappiness:       new(uint64(30)),
+			DisableOOMKiller: new(true),
 		},
 		CPU: &specs.LinuxCPU{
-			Shares:          ptr[uint64](512),
-			Quota:           ptr[int64](25000),
-			Period:          ptr[uint64](50000),
-			Burst:           ptr[uint64](1000),
-			RealtimePeriod:  ptr[uint64](500000),
-			RealtimeRuntime: ptr[int64](10000),
+			Shares:          new(uint64(512)),
+			Quota:           new(int64(25000)),
+			Period:          new(uint64(50000)),
+			Burst:           new(uint64(1000)),
+			RealtimePeriod:  new(uint64(500000)),
+			RealtimeRuntime: new(int64(10000)),
 			Cpus:            "0",
 			Mems:            "0",
 		},
-		Pids:    &specs.LinuxPids{Limit: ptr[int64](100)},
-		BlockIO: &specs.LinuxBlockIO{Weight: ptr[uint16](300)},
+		Pids:    &specs.LinuxPids{Limit: new(int64(100))},
+		BlockIO: &specs.LinuxBlockIO{Weight: new(uint16(300))},
 		Devices: []specs.LinuxDeviceCgroup{
 			{Allow: false, Access: "rwm"},
-			{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rwm"},
-			{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](5), Access: "r"},
-			{Allow: true, Type: "c", Major: ptr[int64](136), Access: "rw"},
+			{Allow: true, Type: "c", Major: new(int64(1)), Minor: new(int64(3)), Access: "rwm"},
+			{Allow: true, Type: "c", Major: new(int64(1)), Minor: new(int64(5)), Access: "r"},
+			{Allow: true, Type: "c", Major: new(int64(136)), Access: "rw"},
 		},
 	}
 	cpu := lm.paths["cpu"]
@@ -232,7 +232,7 @@ func TestV1ApplySetReadback(t *testing.T) {
 	expectFile(t, lm.paths["devices"], "devices.list", "c 1:3 rwm\nc 1:5 r\nc 136:* rw")
 
 	// Fields left nil are not touched.
-	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](0)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(0))}}); err != nil {
 		t.Fatal(err)
 	}
 	expectFile(t, lm.paths["pids"], "pids.max", "max")
@@ -242,21 +242,21 @@ func TestV1ApplySetReadback(t *testing.T) {
 	// Growing then shrinking memory with memsw needs the writes in the
 	// right order each time, or the kernel refuses memory > memory+swap.
 	for _, lim := range []int64{256 * mib, 16 * mib} {
-		if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(lim), Swap: ptr(2 * lim)}}); err != nil {
+		if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(lim), Swap: new(2 * lim)}}); err != nil {
 			t.Fatalf("Set memory %d swap %d: %v", lim, 2*lim, err)
 		}
 		expectFile(t, mem, "memory.limit_in_bytes", strconv.FormatInt(lim, 10))
 		expectFile(t, mem, "memory.memsw.limit_in_bytes", strconv.FormatInt(2*lim, 10))
 	}
 	// -1 with no swap setting lifts both limits.
-	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](-1)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(-1))}}); err != nil {
 		t.Fatal(err)
 	}
 	unlimited := readCg(t, filepath.Dir(filepath.Dir(mem)), "memory.limit_in_bytes")
 	expectFile(t, mem, "memory.limit_in_bytes", unlimited)
 	expectFile(t, mem, "memory.memsw.limit_in_bytes", unlimited)
 
-	if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: ptr[int64](1)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: new(int64(1))}}); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			t.Logf("kernel without cpu.idle: %v", err)
 		} else {
@@ -265,18 +265,18 @@ func TestV1ApplySetReadback(t *testing.T) {
 	} else {
 		expectFile(t, cpu, "cpu.idle", "1")
 	}
-	if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: ptr[int64](0)}}); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: new(int64(0))}}); err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(err)
 	}
 	// The kernel clamps shares to 2-262144 without an error.
-	err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: ptr[uint64](1)}})
+	err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: new(uint64(1))}})
 	expectFieldError(t, err, "linux.resources.cpu.shares")
 
-	err = m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](64 * mib), Swap: ptr[int64](32 * mib)}})
+	err = m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(64 * mib)), Swap: new(int64(32 * mib))}})
 	expectFieldError(t, err, "linux.resources.memory.swap")
 	err = m.Set(&specs.LinuxResources{Unified: map[string]string{"memory.high": "1G"}})
 	expectFieldError(t, err, "linux.resources.unified")
-	err = m.Set(&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{LeafWeight: ptr[uint16](200)}})
+	err = m.Set(&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{LeafWeight: new(uint16(200))}})
 	if !exists(filepath.Join(blkio, "blkio.leaf_weight")) {
 		expectFieldError(t, err, "linux.resources.blockIO.leafWeight")
 	} else if err != nil {
@@ -331,7 +331,7 @@ func TestV1Relative(t *testing.T) {
 	if len(pids) != 1 || pids[0] != p.pid() {
 		t.Errorf("Procs = %v, want [%d]", pids, p.pid())
 	}
-	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](7)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(7))}}); err != nil {
 		t.Fatal(err)
 	}
 	expectFile(t, legacy(t, m).paths["pids"], "pids.max", "7")
@@ -348,7 +348,7 @@ func TestV1OOMKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	// memory+swap = memory: no swapping out of the OOM.
-	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](32 * mib), Swap: ptr[int64](32 * mib)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(32 * mib)), Swap: new(int64(32 * mib))}}); err != nil {
 		t.Fatal(err)
 	}
 	before, err := m.OOMKillCount()
@@ -382,7 +382,7 @@ func TestV1PidsLimit(t *testing.T) {
 	if err := m.Apply(p.pid()); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](4)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(4))}}); err != nil {
 		t.Fatal(err)
 	}
 	p.release(t)
@@ -494,9 +494,9 @@ func TestV1Devices(t *testing.T) {
 	}
 	if err := m.Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
 		{Allow: false, Access: "rwm"},
-		{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rwm"},
-		{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](5), Access: "rw"},
-		{Allow: false, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](5), Access: "w"},
+		{Allow: true, Type: "c", Major: new(int64(1)), Minor: new(int64(3)), Access: "rwm"},
+		{Allow: true, Type: "c", Major: new(int64(1)), Minor: new(int64(5)), Access: "rw"},
+		{Allow: false, Type: "c", Major: new(int64(1)), Minor: new(int64(5)), Access: "w"},
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -552,7 +552,7 @@ func TestV1Blkio(t *testing.T) {
 		ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev, Rate: 400}},
 	}
 	if bfq {
-		b.WeightDevice = []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev, Weight: ptr[uint16](250)}}
+		b.WeightDevice = []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev, Weight: new(uint16(250))}}
 	} else {
 		t.Log("BFQ is not available for the loop device: weightDevice not tested")
 	}
@@ -593,9 +593,9 @@ func TestV1MissingControllers(t *testing.T) {
 		r                 *specs.LinuxResources
 	}{
 		{"hugetlb", "linux.resources.hugepageLimits", &specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 * mib}}}},
-		{"net_cls", "linux.resources.network.classID", &specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: ptr[uint32](0x100001)}}},
+		{"net_cls", "linux.resources.network.classID", &specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: new(uint32(0x100001))}}},
 		{"net_prio", "linux.resources.network.priorities", &specs.LinuxResources{Network: &specs.LinuxNetwork{Priorities: []specs.LinuxInterfacePriority{{Name: "lo", Priority: 5}}}}},
-		{"rdma", "linux.resources.rdma", &specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx5_0": {HcaHandles: ptr[uint32](3)}}}},
+		{"rdma", "linux.resources.rdma", &specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx5_0": {HcaHandles: new(uint32(3))}}}},
 	}
 	tested := 0
 	for _, tc := range cases {
@@ -606,7 +606,7 @@ func TestV1MissingControllers(t *testing.T) {
 		tested++
 		expectFieldError(t, m.Set(tc.r), tc.field)
 	}
-	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](9)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(9))}}); err != nil {
 		t.Fatalf("Set with the unmounted controllers' fields unset: %v", err)
 	}
 	if tested == 0 {

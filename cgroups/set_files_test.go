@@ -42,8 +42,8 @@ func TestSetWrites(t *testing.T) {
 		{
 			name: "memory",
 			r: specs.LinuxResources{Memory: &specs.LinuxMemory{
-				Limit: ptr[int64](256 << 20), Swap: ptr[int64](512 << 20), Reservation: ptr[int64](128 << 20),
-				KernelTCP: ptr[int64](16 << 20), Swappiness: ptr[uint64](10), DisableOOMKiller: ptr(true),
+				Limit: new(int64(256 << 20)), Swap: new(int64(512 << 20)), Reservation: new(int64(128 << 20)),
+				KernelTCP: new(int64(16 << 20)), Swappiness: new(uint64(10)), DisableOOMKiller: new(true),
 			}},
 			v1: &writes{files: map[string]string{
 				"memory/ctr/memory.limit_in_bytes":          "268435456",
@@ -62,7 +62,7 @@ func TestSetWrites(t *testing.T) {
 		},
 		{
 			name: "unlimited memory lifts memory+swap too",
-			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](-1)}},
+			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(-1))}},
 			v1: &writes{files: map[string]string{
 				"memory/ctr/memory.limit_in_bytes":       "-1",
 				"memory/ctr/memory.memsw.limit_in_bytes": "-1",
@@ -71,28 +71,28 @@ func TestSetWrites(t *testing.T) {
 		},
 		{
 			name: "swappiness -1 is unset",
-			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr[uint64](1<<64 - 1)}},
+			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: new(uint64(1<<64 - 1))}},
 			v1:   &writes{},
 			v2:   &writes{},
 		},
 		{
 			name: "checkBeforeUpdate refuses a limit below the usage",
-			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](1 << 20), CheckBeforeUpdate: ptr(true)}},
+			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(1 << 20)), CheckBeforeUpdate: new(true)}},
 			v1:   &writes{err: "linux.resources.memory.limit"},
 			// Controllers are enabled before any limit is written.
 			v2: &writes{err: "linux.resources.memory.limit", files: enable("memory", map[string]string{})},
 		},
 		{
 			name: "memory+swap below memory",
-			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](2 << 20), Swap: ptr[int64](1 << 20)}},
+			r:    specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(2 << 20)), Swap: new(int64(1 << 20))}},
 			v1:   &writes{err: "linux.resources.memory.swap"},
 			v2:   &writes{err: "linux.resources.memory.swap"},
 		},
 		{
 			name: "cpu and cpuset",
 			r: specs.LinuxResources{CPU: &specs.LinuxCPU{
-				Shares: ptr[uint64](512), Quota: ptr[int64](50000), Period: ptr[uint64](200000), Burst: ptr[uint64](1000),
-				Idle: ptr[int64](1), Cpus: "0-1", Mems: "0",
+				Shares: new(uint64(512)), Quota: new(int64(50000)), Period: new(uint64(200000)), Burst: new(uint64(1000)),
+				Idle: new(int64(1)), Cpus: "0-1", Mems: "0",
 			}},
 			v1: &writes{files: map[string]string{
 				"cpu,cpuacct/ctr/cpu.shares":        "512",
@@ -116,13 +116,13 @@ func TestSetWrites(t *testing.T) {
 		},
 		{
 			name: "unlimited quota",
-			r:    specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr[int64](-1), Period: ptr[uint64](50000)}},
+			r:    specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: new(int64(-1)), Period: new(uint64(50000))}},
 			v1:   &writes{files: map[string]string{"cpu,cpuacct/ctr/cpu.cfs_period_us": "50000", "cpu,cpuacct/ctr/cpu.cfs_quota_us": "-1"}},
 			v2:   &writes{files: map[string]string{"a/cgroup.subtree_control": "+cpu", "a/ctr/cpu.max": "max 50000"}},
 		},
 		{
 			name: "realtime",
-			r:    specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimePeriod: ptr[uint64](500000), RealtimeRuntime: ptr[int64](10000)}},
+			r:    specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimePeriod: new(uint64(500000)), RealtimeRuntime: new(int64(10000))}},
 			v1: &writes{files: map[string]string{
 				"cpu,cpuacct/ctr/cpu.rt_period_us":  "500000",
 				"cpu,cpuacct/ctr/cpu.rt_runtime_us": "10000",
@@ -131,15 +131,15 @@ func TestSetWrites(t *testing.T) {
 		},
 		{
 			name: "pids",
-			r:    specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](100)}},
+			r:    specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(100))}},
 			v1:   &writes{files: map[string]string{"pids/ctr/pids.max": "100"}},
 			v2:   &writes{files: enable("pids", map[string]string{"a/ctr/pids.max": "100"})},
 		},
 		{
 			name: "blockIO",
 			r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{
-				Weight: ptr[uint16](300), LeafWeight: ptr[uint16](200),
-				WeightDevice:            []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev(8, 0), Weight: ptr[uint16](100), LeafWeight: ptr[uint16](50)}},
+				Weight: new(uint16(300)), LeafWeight: new(uint16(200)),
+				WeightDevice:            []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev(8, 0), Weight: new(uint16(100)), LeafWeight: new(uint16(50))}},
 				ThrottleReadBpsDevice:   []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev(8, 0), Rate: 1 << 20}},
 				ThrottleWriteBpsDevice:  []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev(8, 16), Rate: 2 << 20}},
 				ThrottleReadIOPSDevice:  []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev(253, 1), Rate: 100}},
@@ -174,8 +174,8 @@ func TestSetWrites(t *testing.T) {
 			name: "devices, the last write of each file",
 			r: specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
 				{Allow: false, Access: "rwm"},
-				{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rwm"},
-				{Allow: true, Type: "c", Major: ptr[int64](136), Access: "rw"},
+				{Allow: true, Type: "c", Major: new(int64(1)), Minor: new(int64(3)), Access: "rwm"},
+				{Allow: true, Type: "c", Major: new(int64(136)), Access: "rw"},
 			}},
 			v1: &writes{files: map[string]string{
 				"devices/ctr/devices.deny":  "a",
@@ -200,7 +200,7 @@ func TestSetWrites(t *testing.T) {
 		},
 		{
 			name: "network",
-			r:    specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: ptr[uint32](0x100001), Priorities: []specs.LinuxInterfacePriority{{Name: "eth0", Priority: 5}}}},
+			r:    specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: new(uint32(0x100001)), Priorities: []specs.LinuxInterfacePriority{{Name: "eth0", Priority: 5}}}},
 			v1: &writes{files: map[string]string{
 				"net_cls,net_prio/ctr/net_cls.classid":    "1048577",
 				"net_cls,net_prio/ctr/net_prio.ifpriomap": "eth0 5",
@@ -210,7 +210,7 @@ func TestSetWrites(t *testing.T) {
 		},
 		{
 			name: "rdma",
-			r:    specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx5_0": {HcaHandles: ptr[uint32](3), HcaObjects: ptr[uint32](4)}}},
+			r:    specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx5_0": {HcaHandles: new(uint32(3)), HcaObjects: new(uint32(4))}}},
 			v1:   &writes{files: map[string]string{"rdma/ctr/rdma.max": "mlx5_0 hca_handle=3 hca_object=4"}},
 			v2:   &writes{files: enable("rdma", map[string]string{"a/ctr/rdma.max": "mlx5_0 hca_handle=3 hca_object=4"})},
 		},

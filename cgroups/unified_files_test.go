@@ -37,7 +37,7 @@ func TestV2IOWeightBFQ(t *testing.T) {
 	makeFiles(t, filepath.Join(h.root, "a", "ctr"), "io.bfq.weight=default 100")
 	before := snapshot(t, h.root)
 	err := m.Set(&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{
-		WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8}, Weight: ptr[uint16](200)}},
+		WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8}, Weight: new(uint16(200))}},
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -89,22 +89,22 @@ func TestV2ApplySetReadback(t *testing.T) {
 	}
 	r := &specs.LinuxResources{
 		Memory: &specs.LinuxMemory{
-			Limit:       ptr[int64](64 * mib),
-			Reservation: ptr[int64](16 * mib),
-			Swap:        ptr[int64](96 * mib),
+			Limit:       new(int64(64 * mib)),
+			Reservation: new(int64(16 * mib)),
+			Swap:        new(int64(96 * mib)),
 			//lint:ignore SA1019 v1 only: checks that v2 ignores it
-			Kernel:     ptr[int64](8 * mib),
-			Swappiness: ptr[uint64](10), // v1 only: ignored
+			Kernel:     new(int64(8 * mib)),
+			Swappiness: new(uint64(10)), // v1 only: ignored
 		},
 		CPU: &specs.LinuxCPU{
-			Shares: ptr[uint64](1024),
-			Quota:  ptr[int64](20000),
-			Period: ptr[uint64](50000),
-			Burst:  ptr[uint64](5000),
+			Shares: new(uint64(1024)),
+			Quota:  new(int64(20000)),
+			Period: new(uint64(50000)),
+			Burst:  new(uint64(5000)),
 			Cpus:   "0",
 			Mems:   "0",
 		},
-		Pids: &specs.LinuxPids{Limit: ptr[int64](64)},
+		Pids: &specs.LinuxPids{Limit: new(int64(64))},
 		Unified: map[string]string{
 			"memory.high": strconv.Itoa(48 * mib),
 		},
@@ -154,19 +154,19 @@ func TestV2ApplySetReadback(t *testing.T) {
 	}
 
 	// Quota unset: "max PERIOD"; nil fields untouched.
-	if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr[int64](-1), Period: ptr[uint64](100000)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: new(int64(-1)), Period: new(uint64(100000))}}); err != nil {
 		t.Fatal(err)
 	}
 	expectFile(t, dir, "cpu.max", "max 100000")
 	expectFile(t, dir, "memory.max", strconv.Itoa(64*mib))
 	// swap == limit: no swap; limit -1: max.
-	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](32 * mib), Swap: ptr[int64](32 * mib)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(32 * mib)), Swap: new(int64(32 * mib))}}); err != nil {
 		t.Fatal(err)
 	}
 	if exists(filepath.Join(dir, "memory.swap.max")) {
 		expectFile(t, dir, "memory.swap.max", "0")
 	}
-	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](-1)}, Pids: &specs.LinuxPids{Limit: ptr[int64](0)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(-1))}, Pids: &specs.LinuxPids{Limit: new(int64(0))}}); err != nil {
 		t.Fatal(err)
 	}
 	expectFile(t, dir, "memory.max", "max")
@@ -174,12 +174,12 @@ func TestV2ApplySetReadback(t *testing.T) {
 	if exists(filepath.Join(dir, "memory.swap.max")) {
 		expectFile(t, dir, "memory.swap.max", "max")
 	}
-	if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: ptr[int64](1)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: new(int64(1))}}); err != nil {
 		t.Fatal(err)
 	}
 	expectFile(t, dir, "cpu.idle", "1")
 
-	expectFieldError(t, m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimeRuntime: ptr[int64](1000)}}), "linux.resources.cpu.realtimeRuntime")
+	expectFieldError(t, m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimeRuntime: new(int64(1000))}}), "linux.resources.cpu.realtimeRuntime")
 	expectFieldError(t, m.Set(&specs.LinuxResources{Unified: map[string]string{"memory.nonexistent": "1"}}), `linux.resources.unified["memory.nonexistent"]`)
 
 	_ = unix.Kill(p.pid(), unix.SIGKILL)
@@ -194,7 +194,7 @@ func TestV2IOWeight(t *testing.T) {
 	if err := m.Apply(-1); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Set(&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptr[uint16](500)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: new(uint16(500))}}); err != nil {
 		t.Fatal(err)
 	}
 	dir := unified(t, m).dir
@@ -264,7 +264,7 @@ func TestV2OOMKill(t *testing.T) {
 	if err := m.Apply(p.pid()); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](32 * mib), Swap: ptr[int64](32 * mib)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(32 * mib)), Swap: new(int64(32 * mib))}}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := m.OOMKillCount(); err != nil || n != 0 {
@@ -294,7 +294,7 @@ func TestV2PidsLimit(t *testing.T) {
 	if err := m.Apply(p.pid()); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](4)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(4))}}); err != nil {
 		t.Fatal(err)
 	}
 	p.release(t)
@@ -319,7 +319,7 @@ func TestV2Devices(t *testing.T) {
 	}
 	rules := []specs.LinuxDeviceCgroup{
 		{Allow: false, Access: "rwm"},
-		{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](3), Access: "rwm"},
+		{Allow: true, Type: "c", Major: new(int64(1)), Minor: new(int64(3)), Access: "rwm"},
 	}
 	if err := m.Set(&specs.LinuxResources{Devices: rules}); err != nil {
 		t.Fatal(err)
@@ -331,7 +331,7 @@ func TestV2Devices(t *testing.T) {
 	}
 	expectOpens(t, join, map[string]string{null + ":rw": "ok", zero + ":r": "EPERM"})
 	// Set again: the program is replaced, not stacked.
-	if err := m.Set(&specs.LinuxResources{Devices: append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: ptr[int64](1), Minor: ptr[int64](5), Access: "r"})}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Devices: append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: new(int64(1)), Minor: new(int64(5)), Access: "r"})}); err != nil {
 		t.Fatal(err)
 	}
 	expectAttached(t, unified(t, m).dir, 1)
@@ -347,7 +347,7 @@ func TestV2FreezeProcsStats(t *testing.T) {
 	}
 	// Limits enable the memory and pids controllers, whose statistics are
 	// checked below.
-	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](512 * mib)}, Pids: &specs.LinuxPids{Limit: ptr[int64](-1)}}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(512 * mib))}, Pids: &specs.LinuxPids{Limit: new(int64(-1))}}); err != nil {
 		t.Fatal(err)
 	}
 	busy := startShell(t, "while :; do :; done")

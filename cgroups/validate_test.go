@@ -22,51 +22,51 @@ func TestValidate(t *testing.T) {
 		{name: "empty", r: specs.LinuxResources{}},
 		{
 			name: "v2 swap below limit", field: "linux.resources.memory.swap", bad: all,
-			r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](100), Swap: ptr[int64](50)}},
+			r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(100)), Swap: new(int64(50))}},
 		},
 		{
 			name: "v2 swap without limit", field: "linux.resources.memory.swap", bad: []Mode{Unified},
-			r: specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: ptr[int64](50)}},
+			r: specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: new(int64(50))}},
 		},
 		{
-			name: "swap equal to limit", r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](100), Swap: ptr[int64](100)}},
+			name: "swap equal to limit", r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(100)), Swap: new(int64(100))}},
 		},
 		{
-			name: "unlimited", r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](-1), Swap: ptr[int64](-1)}},
+			name: "unlimited", r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(-1)), Swap: new(int64(-1))}},
 		},
 		{
 			name: "negative limit", field: "linux.resources.memory.limit", bad: all,
-			r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](-5)}},
+			r: specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(-5))}},
 		},
 		{
 			name: "swappiness out of range on v1, ignored on v2", field: "linux.resources.memory.swappiness", bad: v1,
-			r: specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr[uint64](101)}},
+			r: specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: new(uint64(101))}},
 		},
 		{
-			name: "swappiness -1 means unset", r: specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr[uint64](math.MaxUint64)}},
+			name: "swappiness -1 means unset", r: specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: new(uint64(math.MaxUint64))}},
 		},
 		{
 			name: "v1-only memory fields ignored on v2",
 			r: specs.LinuxResources{Memory: &specs.LinuxMemory{
 				//lint:ignore SA1019 checks that v2 ignores it
-				Kernel: ptr[int64](1 << 20), KernelTCP: ptr[int64](1 << 20), DisableOOMKiller: ptr(true), Swappiness: ptr[uint64](10),
+				Kernel: new(int64(1 << 20)), KernelTCP: new(int64(1 << 20)), DisableOOMKiller: new(true), Swappiness: new(uint64(10)),
 			}},
 		},
 		{
 			name: "realtime runtime on v2", field: "linux.resources.cpu.realtimeRuntime", bad: []Mode{Unified},
-			r: specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimeRuntime: ptr[int64](1000)}},
+			r: specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimeRuntime: new(int64(1000))}},
 		},
 		{
 			name: "realtime period on v2", field: "linux.resources.cpu.realtimePeriod", bad: []Mode{Unified},
-			r: specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimePeriod: ptr[uint64](1000000)}},
+			r: specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimePeriod: new(uint64(1000000))}},
 		},
 		{
 			name: "shares out of range on v2", field: "linux.resources.cpu.shares", bad: []Mode{Unified},
-			r: specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: ptr[uint64](1)}},
+			r: specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: new(uint64(1))}},
 		},
 		{
 			name: "idle", field: "linux.resources.cpu.idle", bad: all,
-			r: specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: ptr[int64](2)}},
+			r: specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: new(int64(2))}},
 		},
 		{
 			name: "cpus syntax", field: "linux.resources.cpu.cpus", bad: all,
@@ -77,11 +77,11 @@ func TestValidate(t *testing.T) {
 		},
 		{
 			name: "blkio weight", field: "linux.resources.blockIO.weight", bad: all,
-			r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptr[uint16](1001)}},
+			r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: new(uint16(1001))}},
 		},
 		{
 			name: "leaf weight ignored on v2", field: "linux.resources.blockIO.leafWeight", bad: v1,
-			r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{LeafWeight: ptr[uint16](5000)}},
+			r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{LeafWeight: new(uint16(5000))}},
 		},
 		{
 			name: "throttle device", field: "linux.resources.blockIO.throttleReadBpsDevice[0]", bad: all,

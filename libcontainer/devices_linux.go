@@ -33,8 +33,8 @@ var devLinks = [][2]string{
 func (r *rootfs) createDevices() error {
 	devs := append([]specs.LinuxDevice(nil), defaultDevices...)
 	for i := range devs {
-		devs[i].FileMode = ptr(os.FileMode(0o666))
-		devs[i].UID, devs[i].GID = ptr(uint32(0)), ptr(uint32(0))
+		devs[i].FileMode = new(os.FileMode(0o666))
+		devs[i].UID, devs[i].GID = new(uint32(0)), new(uint32(0))
 	}
 	for _, d := range r.spec.Linux.Devices {
 		replaced := false
@@ -132,8 +132,6 @@ func (r *rootfs) symlink(target, link string) error {
 	return err
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // denyAllDevices starts every container's device rules: what the config
 // and the defaults do not allow is denied, as in runc, whether or not the
 // config has linux.resources at all.
@@ -147,15 +145,15 @@ var denyAllDevices = specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
 var defaultDeviceRules = []specs.LinuxDeviceCgroup{
 	{Allow: true, Type: "c", Access: "m"},
 	{Allow: true, Type: "b", Access: "m"},
-	{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(3)), Access: "rwm"},
-	{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(5)), Access: "rwm"},
-	{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(7)), Access: "rwm"},
-	{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(8)), Access: "rwm"},
-	{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(9)), Access: "rwm"},
-	{Allow: true, Type: "c", Major: ptr(int64(5)), Minor: ptr(int64(0)), Access: "rwm"},
-	{Allow: true, Type: "c", Major: ptr(int64(5)), Minor: ptr(int64(2)), Access: "rwm"},
-	{Allow: true, Type: "c", Major: ptr(int64(136)), Access: "rwm"},
-	{Allow: true, Type: "c", Major: ptr(int64(10)), Minor: ptr(int64(200)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: new(int64(1)), Minor: new(int64(3)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: new(int64(1)), Minor: new(int64(5)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: new(int64(1)), Minor: new(int64(7)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: new(int64(1)), Minor: new(int64(8)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: new(int64(1)), Minor: new(int64(9)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: new(int64(5)), Minor: new(int64(0)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: new(int64(5)), Minor: new(int64(2)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: new(int64(136)), Access: "rwm"},
+	{Allow: true, Type: "c", Major: new(int64(10)), Minor: new(int64(200)), Access: "rwm"},
 }
 
 // withDefaultDevices returns the container's resources with the device

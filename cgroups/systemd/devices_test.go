@@ -10,10 +10,10 @@ import (
 func dev(allow bool, typ string, major, minor int64, access string) specs.LinuxDeviceCgroup {
 	d := specs.LinuxDeviceCgroup{Allow: allow, Type: typ, Access: access}
 	if major != -2 {
-		d.Major = ptr(major)
+		d.Major = new(major)
 	}
 	if minor != -2 {
-		d.Minor = ptr(minor)
+		d.Minor = new(minor)
 	}
 	return d
 }

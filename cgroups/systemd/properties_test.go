@@ -10,8 +10,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 // fakeHost is systemd 252 on a machine with /dev/char/1:3 and the "pts"
 // character group (136).
 var fakeHost = host{
@@ -42,25 +40,25 @@ func TestResourceProperties(t *testing.T) {
 		want []string
 	}{
 		{"empty", &specs.LinuxResources{}, fakeHost, []string{}},
-		{"memory", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](1 << 30), Reservation: ptr[int64](1 << 20), Swap: ptr[int64](2 << 30)}}, fakeHost,
+		{"memory", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(1 << 30)), Reservation: new(int64(1 << 20)), Swap: new(int64(2 << 30))}}, fakeHost,
 			[]string{"MemoryMax=@t 1073741824", "MemoryLow=@t 1048576", "MemorySwapMax=@t 1073741824"}},
-		{"memory unlimited", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](-1)}}, fakeHost,
+		{"memory unlimited", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(-1))}}, fakeHost,
 			[]string{"MemoryMax=@t 18446744073709551615", "MemorySwapMax=@t 18446744073709551615"}},
 		// memory+swap equal to memory: no swap, which the files say with 0.
-		{"no swap", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](1 << 30), Swap: ptr[int64](1 << 30)}}, fakeHost,
+		{"no swap", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(1 << 30)), Swap: new(int64(1 << 30))}}, fakeHost,
 			[]string{"MemoryMax=@t 1073741824", "MemorySwapMax=@t 0"}},
-		{"cpu", &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: ptr[uint64](1024), Quota: ptr[int64](50000), Period: ptr[uint64](100000), Cpus: "0-1,3", Mems: "0"}}, fakeHost,
+		{"cpu", &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: new(uint64(1024)), Quota: new(int64(50000)), Period: new(uint64(100000)), Cpus: "0-1,3", Mems: "0"}}, fakeHost,
 			[]string{"CPUWeight=@t 39", "CPUQuotaPeriodUSec=@t 100000", "CPUQuotaPerSecUSec=@t 500000", "AllowedCPUs=@ay [0xb]", "AllowedMemoryNodes=@ay [0x1]"}},
 		// 33333/100000 s per s is 333330 µs, which systemd keeps as 34%.
-		{"cpu quota rounded up", &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr[int64](33333)}}, fakeHost,
+		{"cpu quota rounded up", &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: new(int64(33333))}}, fakeHost,
 			[]string{"CPUQuotaPerSecUSec=@t 340000"}},
-		{"cpu period alone", &specs.LinuxResources{CPU: &specs.LinuxCPU{Period: ptr[uint64](50000)}}, fakeHost,
+		{"cpu period alone", &specs.LinuxResources{CPU: &specs.LinuxCPU{Period: new(uint64(50000))}}, fakeHost,
 			[]string{"CPUQuotaPeriodUSec=@t 50000", "CPUQuotaPerSecUSec=@t 18446744073709551615"}},
-		{"old systemd", &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr[int64](20000), Period: ptr[uint64](50000), Cpus: "1"}}, host{version: 241},
+		{"old systemd", &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: new(int64(20000)), Period: new(uint64(50000)), Cpus: "1"}}, host{version: 241},
 			[]string{"CPUQuotaPerSecUSec=@t 400000"}},
-		{"pids", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](42)}}, fakeHost, []string{"TasksMax=@t 42"}},
-		{"pids unlimited", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr[int64](-1)}}, fakeHost, []string{"TasksMax=@t 18446744073709551615"}},
-		{"io weight", &specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptr[uint16](500)}}, fakeHost, []string{"IOWeight=@t 4950"}},
+		{"pids", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(42))}}, fakeHost, []string{"TasksMax=@t 42"}},
+		{"pids unlimited", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: new(int64(-1))}}, fakeHost, []string{"TasksMax=@t 18446744073709551615"}},
+		{"io weight", &specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: new(uint16(500))}}, fakeHost, []string{"IOWeight=@t 4950"}},
 		{"unified", &specs.LinuxResources{Unified: map[string]string{
 			"memory.high": "max", "pids.max": "7", "cpu.max": "25000 50000", "cpu.weight": "300", "cpuset.cpus": "2", "io.max": "8:0 rbps=1",
 		}}, fakeHost, []string{
@@ -84,7 +82,7 @@ func TestResourcePropertiesErrors(t *testing.T) {
 		r    *specs.LinuxResources
 		want string
 	}{
-		{&specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: ptr[int64](100)}}, "linux.resources.memory.swap: a swap limit needs a memory limit"},
+		{&specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: new(int64(100))}}, "linux.resources.memory.swap: a swap limit needs a memory limit"},
 		{&specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "3-1"}}, `linux.resources.cpu.cpus: "3-1" is not a list`},
 		{&specs.LinuxResources{CPU: &specs.LinuxCPU{Mems: "70000"}}, "linux.resources.cpu.mems: \"70000\": 70000 is above the highest number"},
 		{&specs.LinuxResources{Unified: map[string]string{"memory.max": "lots"}}, `linux.resources.unified["memory.max"]: "lots" is neither max nor a number`},
@@ -127,7 +125,7 @@ func TestParseVersion(t *testing.T) {
 
 // The variant of a uint64 property must be "t", which systemd checks.
 func TestPropertySignatures(t *testing.T) {
-	props, err := resourceProperties(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](1)}, Pids: &specs.LinuxPids{Limit: ptr[int64](1)}}, fakeHost)
+	props, err := resourceProperties(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: new(int64(1))}, Pids: &specs.LinuxPids{Limit: new(int64(1))}}, fakeHost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,10 +140,10 @@ func TestResourcePropertiesV1(t *testing.T) {
 	h := fakeHost
 	h.v1 = true
 	r := &specs.LinuxResources{
-		Memory:  &specs.LinuxMemory{Limit: ptr[int64](1 << 30), Reservation: ptr[int64](1 << 20), Swap: ptr[int64](2 << 30)},
-		CPU:     &specs.LinuxCPU{Shares: ptr[uint64](512), Quota: ptr[int64](50000), Cpus: "1"},
-		Pids:    &specs.LinuxPids{Limit: ptr[int64](9)},
-		BlockIO: &specs.LinuxBlockIO{Weight: ptr[uint16](300)},
+		Memory:  &specs.LinuxMemory{Limit: new(int64(1 << 30)), Reservation: new(int64(1 << 20)), Swap: new(int64(2 << 30))},
+		CPU:     &specs.LinuxCPU{Shares: new(uint64(512)), Quota: new(int64(50000)), Cpus: "1"},
+		Pids:    &specs.LinuxPids{Limit: new(int64(9))},
+		BlockIO: &specs.LinuxBlockIO{Weight: new(uint16(300))},
 		// What systemd cannot express: on v1 it must deny, not allow all.
 		Devices: []specs.LinuxDeviceCgroup{dev(false, "a", -2, -2, "rwm"), dev(true, "c", -1, 3, "rwm")},
 	}
