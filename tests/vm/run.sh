@@ -203,6 +203,10 @@ build_payload() {
 
 # accel_args picks KVM only when it can work: a /dev/kvm node alone is not
 # enough, nested guests often have one without hardware virtualisation.
+# TCG runs both vCPUs on one host thread: with a thread per vCPU (qemu's
+# default) the guest froze in 2 of 3 tier runs one evening, one vCPU stuck
+# in the kernel for minutes (soft lockups and RCU stalls, in an ordinary
+# symlinkat on tmpfs), where a run takes two minutes.
 accel_args() {
 	local accel=${VM_ACCEL:-auto}
 	if [[ $accel == auto ]]; then
@@ -213,7 +217,7 @@ accel_args() {
 	fi
 	case $accel in
 	kvm) echo "-accel kvm -cpu host" ;;
-	tcg) echo "-accel tcg" ;;
+	tcg) echo "-accel tcg,thread=single" ;;
 	*) die "VM_ACCEL=$accel: want auto, kvm or tcg" ;;
 	esac
 }
