@@ -98,7 +98,7 @@ func TestPreDumpThenDump(t *testing.T) {
 	if memTrackBroken != "" {
 		// Without the feature check criu's pre-dump aborts here: "Error
 		// (criu/mem.c:46): BUG at criu/mem.c:46" (criu 4.2.1).
-		t.Skip("criu cannot track dirty pages on this kernel, which pre-dump needs: " + memTrackBroken)
+		skipUnlessMustWork(t, "criu cannot track dirty pages on this kernel, which pre-dump needs: "+memTrackBroken)
 	}
 	r := newRuntime(t)
 	b := newBundle(t, counterScript)
