@@ -266,7 +266,7 @@ report() { # CONSOLE RESULT
 				if (rc == "0")
 					passed++
 				cur = ""
-			} else if (rest ~ /^(controllers|subtree_control|fatal) /) {
+			} else if (rest ~ /^(controllers|subtree_control|criu|fatal) /) {
 				print "vm: " rest
 			}
 		}

@@ -13,8 +13,10 @@ out=${1:?usage: $0 OUT}
 # side-by-side checks, a static busybox for the bundles, the kernel whose
 # modules (overlay, autofs4) and initramfs (virtio, ext4) the VM boots with.
 # For the rootless checks: the user's session bus (dbus-user-session) and
-# newuidmap for rootless Podman (uidmap).
-packages=systemd,systemd-sysv,dbus,dbus-user-session,uidmap,udev,busybox-static,runc,podman,containerd,kmod,iproute2,procps,linux-image-amd64,tar,e2fsprogs
+# newuidmap for rootless Podman (uidmap). The release's own criu for the
+# checkpoint tests: its kernel tracks dirty pages (soft-dirty), which
+# pre-dump needs and this host's kernel may lack.
+packages=systemd,systemd-sysv,dbus,dbus-user-session,uidmap,udev,busybox-static,runc,podman,containerd,kmod,iproute2,procps,linux-image-amd64,tar,e2fsprogs,criu
 
 log() { echo "vm-image: $*" >&2; }
 

@@ -31,13 +31,20 @@ if ((systemd)); then
 	# TestResourcesOOMEvent, which expects the container to live on, gives
 	# way to TestSystemdOOMEventAndFailedUnit there; TestKillAllSharedCgroup
 	# shares a cgroupfs path, which a scope cannot be.
+	# The checkpoint tests run with the image's criu, whose kernel can
+	# pre-dump (this host's may not): the pre-dump and a plain checkpoint
+	# and restore, on the cgroupfs driver. Both binaries get the one
+	# -test.run; none of their test names matches the other's part.
+	"$go" test -c -o "$work/checkpoint.test" ./tests/checkpoint
+	integration='Systemd|Resources|Cgroup|Exec|Features|Kill|Lifecycle|PidsLimitOne|Run(Exit|Killed)|DeleteForceRunning|ListAndState|DevicesOnly'
+	checkpoint='(CheckpointRestoreCounter|PreDumpThenDump|RestoreNewIDNewCgroup)$'
 	rc=0
 	for cgroup in unified hybrid; do
 		echo "vm-systemd: $cgroup hierarchy"
 		VM_IMAGE=systemd VM_SYSTEMD_CGROUP=$cgroup SPROUT_BIN=$sprout \
-			VM_TEST_ARGS=${VM_TEST_ARGS:--test.run=^Test(Systemd|Resources|Cgroup|Exec|Features|Kill|Lifecycle|PidsLimitOne|Run(Exit|Killed)|DeleteForceRunning|ListAndState|DevicesOnly) -test.skip=^(TestResourcesOOMEvent|TestKillAllSharedCgroup)\$} \
-			bash "$here/run.sh" "$work/integration.test" "$here/systemd-podman.sh" "$here/systemd-containerd.sh" \
-			"$here/systemd-rootless.sh" || rc=1
+			VM_TEST_ARGS=${VM_TEST_ARGS:--test.run=^Test($integration|$checkpoint) -test.skip=^(TestResourcesOOMEvent|TestKillAllSharedCgroup)\$} \
+			bash "$here/run.sh" "$work/integration.test" "$work/checkpoint.test" "$here/systemd-podman.sh" \
+			"$here/systemd-containerd.sh" "$here/systemd-rootless.sh" || rc=1
 	done
 	exit $rc
 fi
