@@ -29,6 +29,10 @@ func TestCheckpointRestoreCounter(t *testing.T) {
 	if dirs := cgroupDirs("cr1"); len(dirs) > 0 {
 		t.Fatalf("cgroups left after checkpoint: %v", dirs)
 	}
+	// Without a parent, the images hold every page themselves.
+	if own, inParent := pagemapPages(t, img); own == 0 || inParent != 0 {
+		t.Fatalf("dump without a parent: %d pages of its own, %d in a parent", own, inParent)
+	}
 	at := count(t, b)
 	time.Sleep(300 * time.Millisecond)
 	if c := count(t, b); c != at {
@@ -114,6 +118,16 @@ func TestPreDumpThenDump(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(base, "img", "parent")); err != nil {
 		t.Fatalf("dump did not link its parent images: %v", err)
 	}
+	// The pre-dump copied the memory; the dump left in the parent what
+	// had not changed since, which it can only tell with dirty tracking.
+	if own, _ := pagemapPages(t, filepath.Join(base, "parent")); own == 0 {
+		t.Fatal("the pre-dump holds no pages")
+	}
+	own, inParent := pagemapPages(t, filepath.Join(base, "img"))
+	if inParent == 0 {
+		t.Fatalf("the dump takes no pages from the pre-dump (%d of its own)", own)
+	}
+	t.Logf("pre-dump then dump: %d pages taken from the pre-dump, %d dumped again", inParent, own)
 	r.detached("restore", "-d", "--image-path", filepath.Join(base, "img"), "--bundle", b.dir, "pd1")
 	if c := waitCount(t, b, at+3); c > at+200 {
 		t.Fatalf("counter %d after restore from %d", c, at)
