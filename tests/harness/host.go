@@ -129,18 +129,27 @@ func CgroupMounts(t *testing.T) []string {
 	return out
 }
 
-// CgroupOf returns pid's cgroup in the v1 hierarchy of controller.
+// CgroupOf returns pid's cgroup in the hierarchy of controller: its v1
+// one, or on a pure cgroup v2 host the unified one.
 func CgroupOf(t *testing.T, pid int, controller string) string {
 	t.Helper()
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	if err != nil {
 		t.Fatal(err)
 	}
+	unified := ""
 	for _, l := range strings.Split(string(data), "\n") {
 		f := strings.SplitN(l, ":", 3)
 		if len(f) == 3 && strings.Contains(","+f[1]+",", ","+controller+",") {
 			return f[2]
 		}
+		if len(f) == 3 && f[0] == "0" && f[1] == "" {
+			unified = f[2]
+		}
+	}
+	// cgroup.controllers exists only where /sys/fs/cgroup is cgroup2.
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil && unified != "" {
+		return unified
 	}
 	t.Fatalf("pid %d has no %s cgroup: %s", pid, controller, data)
 	return ""
