@@ -90,6 +90,14 @@ func (p *parent) restoreWithCriu(o *CriuOptions) error {
 	}
 	opts.RstSibling = true
 	opts.ConfigFile = criuConfigFile(s.Annotations)
+	// Under a host whose mounts are shared (systemd's), the masked files'
+	// binds of /dev/null are slaves; criu's newer mount engine (3.17 on)
+	// then tries to make the restored ones slaves of the /dev/null given
+	// as their source, which the kernel refuses as /dev/null is no mount
+	// root ("mnt-v2: Failed to copy sharing from -1:/dev/null": EINVAL).
+	// The older engine binds the source as it is. criu before 3.17 knows
+	// only that engine and ignores the field.
+	opts.MntnsCompatMode = true
 
 	cg, err := cgroups.New(s.Linux.CgroupsPath, p.c.state.ID)
 	if err != nil {

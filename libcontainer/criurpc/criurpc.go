@@ -109,6 +109,7 @@ type Opts struct {
 	StatusFd        *int32
 	OrphanPtsMaster bool
 	ConfigFile      string
+	MntnsCompatMode bool
 }
 
 // Features is criu_features.
@@ -192,6 +193,7 @@ func (o *Opts) marshal() enc {
 	}
 	b.boolean(50, o.OrphanPtsMaster)
 	b.str(51, o.ConfigFile)
+	b.boolean(65, o.MntnsCompatMode)
 	return b
 }
 

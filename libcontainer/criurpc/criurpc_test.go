@@ -21,7 +21,7 @@ func TestReqMatchesGoCriu(t *testing.T) {
 		InheritFd: []InheritFd{{"pipe:[123]", 1}, {"extRootNetNS", 4}}, CgMode: &mode,
 		External: []string{"net[4026531840]:extRootNetNS"}, EmptyNs: 0x40000000,
 		FreezeCgroup: "/sys/fs/cgroup/freezer/c1", LazyPages: true, StatusFd: &status, OrphanPtsMaster: true,
-		ConfigFile: "/etc/criu/ct.conf",
+		ConfigFile: "/etc/criu/ct.conf", MntnsCompatMode: true,
 	}}
 	var got rpc.CriuReq
 	if err := proto.Unmarshal(req.Marshal(), &got); err != nil {
@@ -55,7 +55,7 @@ func TestReqMatchesGoCriu(t *testing.T) {
 			EmptyNs:           proto.Uint32(0x40000000),
 			FreezeCgroup:      proto.String("/sys/fs/cgroup/freezer/c1"),
 			LazyPages:         proto.Bool(true), StatusFd: proto.Int32(7), OrphanPtsMaster: proto.Bool(true),
-			ConfigFile: proto.String("/etc/criu/ct.conf"),
+			ConfigFile: proto.String("/etc/criu/ct.conf"), MntnsCompatMode: proto.Bool(true),
 		},
 	}
 	if !proto.Equal(&got, want) {
