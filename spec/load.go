@@ -111,8 +111,13 @@ func Validate(s *specs.Spec) error {
 	if len(s.Domainname) > 64 {
 		return fmt.Errorf("domainname: %d bytes, more than the 64 the kernel takes", len(s.Domainname))
 	}
-	if (len(s.Linux.UIDMappings) > 0 || len(s.Linux.GIDMappings) > 0) && !ns[specs.UserNamespace] {
-		return errors.New("linux.uidMappings: needs a new user namespace")
+	if !ns[specs.UserNamespace] {
+		if len(s.Linux.UIDMappings) > 0 {
+			return errors.New("linux.uidMappings: needs a new user namespace")
+		}
+		if len(s.Linux.GIDMappings) > 0 {
+			return errors.New("linux.gidMappings: needs a new user namespace")
+		}
 	}
 	if ns[specs.UserNamespace] && len(s.Linux.UIDMappings) == 0 && Namespaces(s)[specs.UserNamespace].Path == "" {
 		return errors.New("linux.uidMappings: a new user namespace needs ID mappings")

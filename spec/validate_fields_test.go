@@ -50,6 +50,9 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"mappings without userns", func(s *specs.Spec) {
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
 		}, "linux.uidMappings: needs a new user namespace"},
+		{"gid mappings alone without userns", func(s *specs.Spec) {
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
+		}, "linux.gidMappings: needs a new user namespace"},
 		{"userns without mappings", func(s *specs.Spec) { userns(s); s.Linux.UIDMappings = nil }, "linux.uidMappings: a new user namespace needs ID mappings"},
 		{"time offsets without timens", func(s *specs.Spec) {
 			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 1}}
