@@ -459,24 +459,14 @@ func (p *parent) reapInit() string {
 	if p.pid <= 0 {
 		return ""
 	}
-	var ws unix.WaitStatus
-	for {
-		wpid, err := unix.Wait4(p.pid, &ws, 0, nil)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil || wpid != p.pid {
-			return ""
-		}
-		break
+	ws, err := WaitPid(p.pid)
+	if err != nil {
+		return ""
 	}
 	// Reaped: the PID may be reused, and abort must not kill it.
 	p.pid = 0
-	switch {
-	case ws.Signaled():
-		return fmt.Sprintf(": killed by signal %d (%s)", ws.Signal(), unix.SignalName(ws.Signal()))
-	case ws.Exited():
-		return fmt.Sprintf(": exit status %d", ws.ExitStatus())
+	if how := exitText(ws); how != "" {
+		return ": " + how
 	}
 	return ""
 }

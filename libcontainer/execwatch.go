@@ -85,14 +85,22 @@ func (w *execWatch) diedBeforeExec() (string, bool) {
 	if st.state != 'Z' && st.state != 'X' && st.flags&pfExiting == 0 {
 		return "", false
 	}
-	ws := unix.WaitStatus(st.exitCode)
-	switch {
-	case ws.Signaled():
-		return fmt.Sprintf("killed by signal %d (%s)", ws.Signal(), unix.SignalName(ws.Signal())), true
-	case ws.Exited():
-		return fmt.Sprintf("exit status %d", ws.ExitStatus()), true
+	if how := exitText(unix.WaitStatus(st.exitCode)); how != "" {
+		return how, true
 	}
 	return "exited", true
+}
+
+// exitText says how a process ended by its wait status: "exit status 1",
+// "killed by signal 9 (SIGKILL)", or "" when the status tells neither.
+func exitText(ws unix.WaitStatus) string {
+	switch {
+	case ws.Signaled():
+		return fmt.Sprintf("killed by signal %d (%s)", ws.Signal(), unix.SignalName(ws.Signal()))
+	case ws.Exited():
+		return fmt.Sprintf("exit status %d", ws.ExitStatus())
+	}
+	return ""
 }
 
 // kill ends what is left of a dead init's thread group, whose other

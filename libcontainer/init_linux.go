@@ -35,13 +35,8 @@ func Init() {
 	runtime.LockOSThread()
 	ip := &initProcess{sync: envFile("_SPROUT_SYNCFD", "sync")}
 	err := ip.run()
-	// Until start connects the parent is listening on sync; afterwards
-	// the one who ran start is.
-	switch {
-	case ip.conn != nil:
-		sendSync(ip.conn, syncError, []byte(err.Error()))
-	case ip.sync != nil:
-		sendSync(ip.sync, syncError, []byte(err.Error()))
+	if w := ip.waiter(); w != nil {
+		sendSync(w, syncError, []byte(err.Error()))
 	}
 	os.Exit(1)
 }
@@ -256,14 +251,20 @@ func (ip *initProcess) state(status specs.ContainerState) specs.State {
 	}
 }
 
-// sendLog passes a debug line of the init to whoever waits on it: the
-// parent during set-up, afterwards the starter or exec.
+// waiter is the socket of whoever waits on the init: the parent during
+// set-up (sync), afterwards the starter or exec (conn); the init holds
+// one of them at a time.
+func (ip *initProcess) waiter() *os.File {
+	if ip.conn != nil {
+		return ip.conn
+	}
+	return ip.sync
+}
+
+// sendLog passes a debug line of the init to whoever waits on it.
 func (ip *initProcess) sendLog(msg string) {
-	switch {
-	case ip.sync != nil:
-		sendSync(ip.sync, syncLog, []byte(msg))
-	case ip.conn != nil:
-		sendSync(ip.conn, syncLog, []byte(msg))
+	if w := ip.waiter(); w != nil {
+		sendSync(w, syncLog, []byte(msg))
 	}
 }
 

@@ -41,11 +41,7 @@ func fakeInit() {
 	}
 	ip.sendLog(fmt.Sprintf("uid_map %s ppid %d", strings.Join(strings.Fields(string(uidMap)), " "), os.Getppid()))
 	fail := func(err error) {
-		if ip.conn != nil {
-			sendSync(ip.conn, syncError, []byte(err.Error()))
-		} else {
-			sendSync(ip.sync, syncError, []byte(err.Error()))
-		}
+		sendSync(ip.waiter(), syncError, []byte(err.Error()))
 		os.Exit(1)
 	}
 	switch ip.cfg.ID {
