@@ -17,10 +17,12 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/libcontainer/nsexec"
 )
 
 // The helper child runs in one of two stages, chosen by this variable: "init"
-// plays the container init (Parse, DropBounding, setuid, Apply) and then
+// plays the container init (Parse, the plan's bounding drop, setuid, the plan's capset) and then
 // execs itself as "exec", which plays the container process.
 const stageEnv = "SPROUT_CAPS_TEST_STAGE"
 
@@ -95,7 +97,9 @@ func initStage() {
 	if err != nil {
 		fail(err)
 	}
-	if err := s.DropBounding(); err != nil {
+	var bounding nsexec.Plan
+	s.PlanBounding(&bounding)
+	if err := bounding.Run(-1); err != nil {
 		fail(err)
 	}
 	if cfg.UID != 0 {
@@ -112,7 +116,9 @@ func initStage() {
 			fail(err)
 		}
 	}
-	if err := s.Apply(); err != nil {
+	var apply nsexec.Plan
+	s.PlanApply(&apply)
+	if err := apply.Run(-1); err != nil {
 		fail(err)
 	}
 	r := stageReport{Warnings: warnings}

@@ -1,10 +1,8 @@
-// Package capabilities validates the OCI process.capabilities sets and applies
-// them to the calling thread of the container init.
+// Package capabilities validates the OCI process.capabilities sets and adds
+// their application to a container process's plan (libcontainer/nsexec).
 //
-// Capabilities are per thread on Linux: DropBounding and Apply only change the
-// OS thread they run on, so the init must call them from a goroutine locked
-// with runtime.LockOSThread on the thread that will execve the container
-// process.
+// Capabilities are per thread on Linux: the plan changes only the OS thread
+// it runs on, which is the one that execs the container process.
 package capabilities
 
 import (

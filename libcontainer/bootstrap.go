@@ -25,8 +25,9 @@ func (b *bootstrap) add(typ uint32, data []byte) {
 
 // buildBootstrap encodes the SYNC_BOOTSTRAP payload: what nsexec.c needs: the cgroups to join, the
 // namespaces to join (the user namespace first), the ones to create, and the
-// time namespace offsets.
-func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.LinuxTimeOffset, cgroupPaths map[string]string) []byte {
+// time namespace offsets; and for an exec, planFd (else -1), the fd of the
+// C stage's child on which its process plan comes.
+func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.LinuxTimeOffset, cgroupPaths map[string]string, planFd int) []byte {
 	var b bootstrap
 	var flags uint32
 	seen := map[string]bool{}
@@ -76,6 +77,9 @@ func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.
 			}
 		}
 		b.add(nsexec.RecTimeOffsets, []byte(sb.String()))
+	}
+	if planFd >= 0 {
+		b.add(nsexec.RecPlanFd, binary.NativeEndian.AppendUint32(nil, uint32(planFd)))
 	}
 	b.add(nsexec.RecEnd, nil)
 	return b.buf

@@ -97,7 +97,7 @@ func TestBuildBootstrap(t *testing.T) {
 			},
 		},
 	} {
-		got := decodeBootstrap(t, buildBootstrap(tc.ns, tc.offsets, tc.cgroups))
+		got := decodeBootstrap(t, buildBootstrap(tc.ns, tc.offsets, tc.cgroups, -1))
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, tc.want)
 		}

@@ -57,9 +57,6 @@ type initConfig struct {
 	NoNewKeyring bool            `json:"noNewKeyring"`
 	PreserveFds  int             `json:"preserveFds"`
 	CgroupMode   cgroups.Mode    `json:"cgroupMode"`
-	// Exec makes the init start a process in a running container instead
-	// of setting a new one up.
-	Exec bool `json:"exec,omitempty"`
 	// ParentHooks tells the init to stop and let the parent run the
 	// prestart and createRuntime hooks.
 	ParentHooks bool `json:"parentHooks"`
@@ -230,7 +227,7 @@ func (p *parent) start() error {
 		return err
 	}
 	defer listener.Close()
-	cmd, sync, cfgW, err := spawnInit(spawnOpts{
+	cmd, sync, cfgW, _, err := spawnInit(spawnOpts{
 		preserveFds: p.opts.PreserveFds, start: listener, console: p.opts.ConsoleSocket,
 		stdin: p.opts.Stdin, stdout: p.opts.Stdout, stderr: p.opts.Stderr,
 	})
@@ -261,7 +258,7 @@ func (p *parent) start() error {
 	}
 	debugf("container %s: cgroups %v", p.c.state.ID, p.c.state.CgroupPaths)
 	debugf("container %s: namespaces %s", p.c.state.ID, describeNamespaces(s.Linux.Namespaces))
-	if err := sendSync(p.sync, syncBootstrap, buildBootstrap(s.Linux.Namespaces, s.Linux.TimeOffsets, p.c.state.CgroupPaths)); err != nil {
+	if err := sendSync(p.sync, syncBootstrap, buildBootstrap(s.Linux.Namespaces, s.Linux.TimeOffsets, p.c.state.CgroupPaths, -1)); err != nil {
 		return fmt.Errorf("container init: %w", err)
 	}
 	if err := p.waitPid(); err != nil {

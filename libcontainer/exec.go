@@ -11,6 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sprout-runtime/sprout/capabilities"
+	"github.com/sprout-runtime/sprout/libcontainer/nsexec"
+	"github.com/sprout-runtime/sprout/seccomp"
 	"github.com/sprout-runtime/sprout/spec"
 )
 
@@ -37,7 +39,7 @@ type ExecOptions struct {
 func (c *Container) Exec(opts ExecOptions) (int, error) {
 	// Spawned first: its exec and start-up overlap the planning, and its
 	// C stage does nothing before the bootstrap comes.
-	cmd, sync, cfgW, err := spawnInit(spawnOpts{
+	cmd, sync, cfgW, fds, err := spawnInit(spawnOpts{
 		preserveFds: opts.PreserveFds, console: opts.ConsoleSocket,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr,
 	})
@@ -47,13 +49,13 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	defer sync.Close()
 	defer cfgW.Close()
 	pp := &parent{c: c, stage: cmd, sync: sync}
-	x, err := c.planExec(opts)
+	x, err := c.planExec(opts, fds)
 	if err != nil {
 		pp.abort()
 		return 0, err
 	}
-	s, p, namespaces, cgPaths := x.spec, opts.Process, x.namespaces, x.cgPaths
-	pp.spec = s
+	p, namespaces, cgPaths := opts.Process, x.namespaces, x.cgPaths
+	pp.spec = x.spec
 	debugf("container %s: exec %q: joining namespaces %s, cgroups %v", c.state.ID, p.Args, describeNamespaces(namespaces), cgPaths)
 	if err := setInitialAffinity(cmd.Process.Pid, p); err != nil {
 		pp.abort()
@@ -67,7 +69,7 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		// The stage is in the cgroup already; the process inherits it.
 		cgPaths = nil
 	}
-	if err := sendSync(sync, syncBootstrap, buildBootstrap(namespaces, nil, cgPaths)); err != nil {
+	if err := sendSync(sync, syncBootstrap, buildBootstrap(namespaces, nil, cgPaths, fds.config)); err != nil {
 		pp.abort()
 		return 0, fmt.Errorf("exec init: %w", err)
 	}
@@ -76,17 +78,15 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		return 0, err
 	}
 	w := watchExec(pp.pid)
-	cfg := initConfig{
-		ID: c.state.ID, Bundle: c.state.Bundle, Rootfs: c.state.Rootfs, Spec: s,
-		PreserveFds: opts.PreserveFds, Exec: true,
-		Debug: Debug != nil,
-	}
-	if err := sendInitConfig(cfgW, &cfg); err != nil {
+	// Only now, with the process's oom_score_adj written: it runs its plan
+	// as soon as it has read it. The plan can outgrow the pipe; it is
+	// written while the process reads it.
+	if _, err := cfgW.Write(x.plan.Bytes()); err != nil {
 		pp.abort()
-		return 0, fmt.Errorf("send config to exec init: %w", err)
+		return 0, fmt.Errorf("send the process plan to exec init: %w", err)
 	}
 	cfgW.Close()
-	// The init writes its error, or closes the socket by exec'ing.
+	// The process writes its error, or closes the socket by exec'ing.
 	if err := c.awaitExec(int(sync.Fd()), w, "exec in container"); err != nil {
 		pp.abort()
 		return 0, err
@@ -106,13 +106,15 @@ type execPlan struct {
 	spec       *specs.Spec
 	namespaces []specs.LinuxNamespace
 	cgPaths    map[string]string
+	// plan is the process's, for the C stage's child to run.
+	plan nsexec.Plan
 }
 
 // planExec checks and resolves an exec under the container's lock, which
 // is not held while the process starts: in a paused container it waits on
 // the freezer until someone resumes, kills or deletes the container, and
 // each of them needs the lock.
-func (c *Container) planExec(opts ExecOptions) (*execPlan, error) {
+func (c *Container) planExec(opts ExecOptions, fds childFds) (*execPlan, error) {
 	l, err := c.lock()
 	if err != nil {
 		return nil, err
@@ -135,7 +137,8 @@ func (c *Container) planExec(opts ExecOptions) (*execPlan, error) {
 	}
 	s := *stored
 	s.Process = p
-	if err := validateExec(&s); err != nil {
+	caps, err := validateExec(&s)
+	if err != nil {
 		return nil, err
 	}
 	if p.Terminal && opts.ConsoleSocket == nil {
@@ -149,7 +152,34 @@ func (c *Container) planExec(opts ExecOptions) (*execPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &execPlan{spec: &s, namespaces: namespaces, cgPaths: cgPaths}, nil
+	x := &execPlan{spec: &s, namespaces: namespaces, cgPaths: cgPaths}
+	if err := c.buildExecPlan(&x.plan, &s, caps, fds, opts.PreserveFds); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// buildExecPlan plans the exec'd process's last steps, as the container's
+// init plans its own (init_linux.go), with the container's /etc/passwd
+// for HOME.
+func (c *Container) buildExecPlan(pl *nsexec.Plan, s *specs.Spec, caps *capabilities.Set, fds childFds, preserveFds int) error {
+	p := s.Process
+	filter, err := seccomp.Compile(s.Linux.Seccomp)
+	if err != nil {
+		return err
+	}
+	if err := planStdio(pl, p, fds.console); err != nil {
+		return err
+	}
+	planPrepare(pl, p, preserveFds)
+	if err := planConfine(pl, s, caps, filter, true); err != nil {
+		return err
+	}
+	if Debug != nil {
+		pl.Log(fmt.Sprintf("credentials %d:%d, capabilities and seccomp set; exec %q", p.User.UID, p.User.GID, p.Args))
+	}
+	planExecve(pl, p, c.homeOf(p.User.UID))
+	return nil
 }
 
 // subCgroupPaths resolves ExecOptions.SubCgroups against the container's
@@ -226,36 +256,37 @@ func (c *Container) namespacesToJoin() ([]specs.LinuxNamespace, error) {
 	return out, nil
 }
 
-func validateExec(s *specs.Spec) error {
+func validateExec(s *specs.Spec) (*capabilities.Set, error) {
 	if len(s.Process.Args) == 0 || s.Process.Args[0] == "" {
-		return errors.New("process.args: must name the program to run")
+		return nil, errors.New("process.args: must name the program to run")
 	}
 	if s.Process.Cwd == "" {
 		s.Process.Cwd = "/"
 	}
 	if !filepath.IsAbs(s.Process.Cwd) {
-		return fmt.Errorf("process.cwd %q: must be an absolute path", s.Process.Cwd)
+		return nil, fmt.Errorf("process.cwd %q: must be an absolute path", s.Process.Cwd)
 	}
 	if err := spec.ValidateExecProcess(s.Process); err != nil {
-		return err
+		return nil, err
 	}
 	if s.Process.ApparmorProfile != "" && !spec.LSMEnabled("apparmor") {
-		return errors.New("process.apparmorProfile: AppArmor is not enabled on this host")
+		return nil, errors.New("process.apparmorProfile: AppArmor is not enabled on this host")
 	}
 	if s.Process.SelinuxLabel != "" && !spec.LSMEnabled("selinux") {
-		return errors.New("process.selinuxLabel: SELinux is not enabled on this host")
+		return nil, errors.New("process.selinuxLabel: SELinux is not enabled on this host")
 	}
 	if err := validateProcAttrs(s); err != nil {
-		return err
+		return nil, err
 	}
 	caps, warnings, err := capabilities.Parse(s.Process.Capabilities)
 	for _, w := range warnings {
 		warn("%s", w)
 	}
-	if err == nil {
-		noteDroppedAmbient(caps)
+	if err != nil {
+		return nil, err
 	}
-	return err
+	noteDroppedAmbient(caps)
+	return caps, nil
 }
 
 // awaitExec reads what an init about to exec says until the socket closes:
@@ -304,6 +335,8 @@ func (c *Container) awaitExec(fd int, w *execWatch, what string) error {
 			continue
 		case syncError:
 			initErr = string(m.data)
+		case syncPlanError:
+			initErr = nsexec.DecodePlanError(m.data).Error()
 		default:
 			initErr = fmt.Sprintf("unexpected %s from the init", m.typ)
 		}

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -86,7 +87,7 @@ func TestPlanExec(t *testing.T) {
 		{"sub-cgroup of an unknown controller", Running, ExecOptions{Process: proc(nil), SubCgroups: map[string]string{"nope": "x"}}, "nope"},
 	} {
 		c := fakeContainer(t, tc.st, &fakeManager{})
-		x, err := c.planExec(tc.opts)
+		x, err := c.planExec(tc.opts, childFds{config: -1, console: -1})
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.err)
@@ -105,6 +106,10 @@ func TestPlanExec(t *testing.T) {
 		if x.spec.Linux == nil || len(x.spec.Linux.MaskedPaths) == 0 {
 			t.Errorf("%s: the container's linux section was not kept", tc.name)
 		}
+		// The process's plan ends in its execve.
+		if b := x.plan.Bytes(); !bytes.Contains(b, []byte("ps\x00A=1\x00HOME=")) {
+			t.Errorf("%s: plan %q does not exec ps with its env and a HOME", tc.name, b)
+		}
 		// The init is this test process: every namespace is ours, none to join.
 		if len(x.namespaces) != 0 {
 			t.Errorf("%s: would join %v", tc.name, x.namespaces)
@@ -115,7 +120,7 @@ func TestPlanExec(t *testing.T) {
 	}
 	// The stored config is left as it was.
 	c := fakeContainer(t, Running, &fakeManager{})
-	if _, err := c.planExec(ExecOptions{Process: proc(nil)}); err != nil {
+	if _, err := c.planExec(ExecOptions{Process: proc(nil)}, childFds{config: -1, console: -1}); err != nil {
 		t.Fatal(err)
 	}
 	c.spec = nil

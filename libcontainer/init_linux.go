@@ -4,7 +4,9 @@ package libcontainer
 // after nsexec.c has put it into the container's namespaces and before it
 // execs the container's process. It runs on one locked OS thread and
 // starts no goroutines; the thread's credentials, capabilities and seccomp
-// filter are what the process inherits at execve.
+// filter, which its process plan sets (plan_linux.go), are what the
+// process inherits at execve. An exec'd process never gets here: its C
+// stage runs the plan exec's parent built.
 
 import (
 	"encoding/json"
@@ -19,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sprout-runtime/sprout/capabilities"
+	"github.com/sprout-runtime/sprout/libcontainer/nsexec"
 	"github.com/sprout-runtime/sprout/seccomp"
 	"github.com/sprout-runtime/sprout/spec"
 )
@@ -42,17 +45,24 @@ func Init() {
 }
 
 func envFile(name, label string) *os.File {
+	fd := envFd(name)
+	if fd < 0 {
+		return nil
+	}
+	return os.NewFile(uintptr(fd), label)
+}
+
+// envFd takes the fd named by an environment variable, close-on-exec, or
+// -1.
+func envFd(name string) int {
 	v := os.Getenv(name)
 	os.Unsetenv(name)
-	if v == "" {
-		return nil
-	}
 	fd, err := strconv.Atoi(v)
-	if err != nil {
-		return nil
+	if v == "" || err != nil {
+		return -1
 	}
 	unix.CloseOnExec(fd)
-	return os.NewFile(uintptr(fd), label)
+	return fd
 }
 
 type initProcess struct {
@@ -65,7 +75,8 @@ type initProcess struct {
 func (ip *initProcess) run() error {
 	cfgFile := envFile("_SPROUT_CONFIGFD", "config")
 	startFile := envFile("_SPROUT_STARTFD", "start")
-	consoleFile := envFile("_SPROUT_CONSOLEFD", "console")
+	// A plain fd: the plan sends it the pty and closes it.
+	consoleFd := envFd("_SPROUT_CONSOLEFD")
 	if ip.sync == nil || cfgFile == nil {
 		return errors.New("init started without its file descriptors")
 	}
@@ -80,9 +91,6 @@ func (ip *initProcess) run() error {
 	cfgFile.Close()
 	if ip.cfg.Debug {
 		Debug = ip.sendLog
-	}
-	if ip.cfg.Exec {
-		return ip.runExec(consoleFile)
 	}
 	if startFile == nil {
 		return errors.New("init started without its start socket")
@@ -137,17 +145,26 @@ func (ip *initProcess) run() error {
 	}
 	// The pty first: /dev/console is bound on a /dev that finish may make
 	// read-only, as runc orders it.
-	if err := setupStdio(s.Process, consoleFile, true); err != nil {
+	if err := setupStdio(s.Process, consoleFd); err != nil {
 		return err
 	}
 	if err := ip.rootfs.finish(); err != nil {
 		return err
 	}
 	debugf("masked and read-only paths applied")
-	argv0, err := ip.prepareProcess(s.Process)
+	var prepare, confine nsexec.Plan
+	planPrepare(&prepare, s.Process, ip.cfg.PreserveFds)
+	if err := prepare.Run(-1); err != nil {
+		return err
+	}
+	filter, err := seccomp.Compile(s.Linux.Seccomp)
 	if err != nil {
 		return err
 	}
+	if err := planConfine(&confine, s, caps, filter, false); err != nil {
+		return err
+	}
+	home := homeDir(s.Process.User.UID)
 
 	if err := sendSync(ip.sync, syncReady, nil); err != nil {
 		return err
@@ -160,27 +177,7 @@ func (ip *initProcess) run() error {
 	}
 	ip.conn = conn
 	debugf("start received")
-	return ip.finalize(caps, argv0)
-}
-
-// runExec turns the init into a process of a running container: the
-// namespaces, cgroup and rootfs are the container's already.
-func (ip *initProcess) runExec(consoleFile *os.File) error {
-	// The parent reads errors as text until the socket closes at execve.
-	ip.conn, ip.sync = ip.sync, nil
-	p := ip.cfg.Spec.Process
-	caps, _, err := capabilities.Parse(p.Capabilities)
-	if err != nil {
-		return err
-	}
-	if err := setupStdio(p, consoleFile, false); err != nil {
-		return err
-	}
-	argv0, err := ip.prepareProcess(p)
-	if err != nil {
-		return err
-	}
-	return ip.finalize(caps, argv0)
+	return ip.finalize(&confine, home)
 }
 
 // reopenDevNull points the init's stdio that is the host's null device
@@ -210,38 +207,23 @@ func reopenDevNull() error {
 	return nil
 }
 
-// setupStdio gives the process its pty (and, for the container's own init,
-// /dev/console), or a session of its own without one.
-func setupStdio(p *specs.Process, consoleFile *os.File, devConsole bool) error {
+// setupStdio gives the init's process its pty, bound at /dev/console
+// too, or a session of its own without one.
+func setupStdio(p *specs.Process, consoleFd int) error {
+	var pl nsexec.Plan
+	if err := planStdio(&pl, p, consoleFd); err != nil {
+		return err
+	}
+	if !p.Terminal && consoleFd >= 0 {
+		unix.Close(consoleFd)
+	}
+	if err := pl.Run(-1); err != nil {
+		return err
+	}
 	if p.Terminal {
-		return setupConsole(consoleFile, p.ConsoleSize, devConsole)
-	}
-	if consoleFile != nil {
-		consoleFile.Close()
-	}
-	// A session of its own, as runc gives every container process: criu
-	// refuses a tree whose session leader is outside it.
-	if _, err := unix.Setsid(); err != nil {
-		return fmt.Errorf("setsid: %w", err)
+		return bindConsole(0)
 	}
 	return nil
-}
-
-// prepareProcess finds the process's program and checks its cwd. It
-// returns the program's path; every fd the process must not inherit is
-// close-on-exec from then on.
-func (ip *initProcess) prepareProcess(p *specs.Process) (string, error) {
-	argv0, err := lookPath(p.Args[0], p.Env)
-	if err != nil {
-		return "", fmt.Errorf("process.args[0] %q: %w", p.Args[0], err)
-	}
-	if err := checkCwd(p.Cwd); err != nil {
-		return "", err
-	}
-	if err := closeExecFrom(3 + ip.cfg.PreserveFds); err != nil {
-		return "", err
-	}
-	return argv0, nil
 }
 
 func (ip *initProcess) state(status specs.ContainerState) specs.State {
@@ -299,120 +281,25 @@ func waitStart(listener *os.File) (*os.File, error) {
 	}
 }
 
-// finalize turns the init into the container's process: startContainer
-// hooks, credentials, capabilities, seccomp, execve. It returns only on
-// failure.
-func (ip *initProcess) finalize(caps *capabilities.Set, argv0 string) error {
+// finalize turns the init into the container's process: its confinement
+// plan, startContainer hooks, execve. It returns only on failure.
+func (ip *initProcess) finalize(confine *nsexec.Plan, home string) error {
 	s := ip.cfg.Spec
 	p := s.Process
-	var filter *seccomp.Filter
-	if s.Linux.Seccomp != nil {
-		f, err := seccomp.Compile(s.Linux.Seccomp)
-		if err != nil {
-			return err
-		}
-		filter = f
-	}
-	// After the filter is compiled: a low RLIMIT_AS or RLIMIT_DATA would
-	// leave libseccomp no memory to build it.
-	if err := setRlimits(p.Rlimits); err != nil {
-		return err
-	}
-	loadSeccomp := func() error {
-		fd, err := filter.Install()
-		if err != nil {
-			return fmt.Errorf("linux.seccomp: %w", err)
-		}
-		if fd < 0 {
-			return nil
-		}
-		// Handed over at once: a profile may notify on a syscall the init
-		// makes before execve, and only the listener can answer it.
-		defer unix.Close(fd)
-		if err := sendSync(ip.conn, syncSeccompFd, nil, fd); err != nil {
-			return fmt.Errorf("linux.seccomp.listenerPath: hand over notify fd: %w", err)
-		}
-		return nil
-	}
-	// Before any filter, so that a profile need not allow these. The cwd
-	// as root first, as runc does: the runtime may reach a cwd that the
-	// process's user cannot, and the user one that root cannot (a
-	// root-squashed volume), so a refusal is retried once the user is set.
-	cwdLater := false
-	if err := unix.Chdir(p.Cwd); err != nil {
-		if !errors.Is(err, unix.EACCES) && !errors.Is(err, unix.EPERM) {
-			return fmt.Errorf("process.cwd %q: %w", p.Cwd, err)
-		}
-		cwdLater = true
-	}
-	if err := chownStdio(p.User.UID); err != nil {
-		return err
-	}
-	if err := setSchedAndPolicies(s); err != nil {
-		return err
-	}
-	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
-	// process may be about to lose.
-	if !p.NoNewPrivileges {
-		if err := loadSeccomp(); err != nil {
-			return err
-		}
-	}
-	if err := caps.DropBounding(); err != nil {
-		return fmt.Errorf("process.capabilities.bounding: %w", err)
-	}
-	if err := setUser(p.User); err != nil {
-		return err
-	}
-	if err := caps.Apply(); err != nil {
-		return fmt.Errorf("process.capabilities: %w", err)
-	}
-	if p.NoNewPrivileges {
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("process.noNewPrivileges: %w", err)
-		}
-	}
-	if p.User.Umask != nil {
-		unix.Umask(int(*p.User.Umask))
-	}
-	if cwdLater {
-		if err := unix.Chdir(p.Cwd); err != nil {
-			return fmt.Errorf("process.cwd %q: %w", p.Cwd, err)
-		}
-	}
-	if err := applyLSM(p, spec.LSMEnabled("apparmor"), spec.LSMEnabled("selinux")); err != nil {
-		return err
-	}
-	if p.NoNewPrivileges {
-		// As late as possible, so a profile that blocks what the init
-		// needs cannot break it: only the fd hand-over and execve follow.
-		if err := loadSeccomp(); err != nil {
-			return err
-		}
-	}
-	if err := setPersonality(s.Linux); err != nil {
+	if err := confine.Run(int(ip.conn.Fd())); err != nil {
 		return err
 	}
 	// Last, as in runc: the hooks run as the process will, with its user,
 	// capabilities and seccomp filter.
-	if !ip.cfg.Exec && s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
+	if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
 		if err := runHooksStrict(s.Hooks.StartContainer, "startContainer", ip.state(specs.StateCreated)); err != nil {
 			return err
 		}
 	}
-	env := p.Env
-	if !hasEnv(env, "HOME") {
-		env = append(env, "HOME="+homeDir(p.User.UID))
-	}
-	// The spec leaves the container's own init out of execCPUAffinity.
-	if ip.cfg.Exec {
-		if err := setFinalAffinity(p); err != nil {
-			return err
-		}
-	}
-	debugf("credentials %d:%d, capabilities and seccomp set; exec %s %q", p.User.UID, p.User.GID, argv0, p.Args)
-	err := unix.Exec(argv0, p.Args, env)
-	return fmt.Errorf("exec %s: %w", argv0, err)
+	debugf("credentials %d:%d, capabilities and seccomp set; exec %s %q", p.User.UID, p.User.GID, nsexec.Program(), p.Args)
+	var exec nsexec.Plan
+	planExecve(&exec, p, home)
+	return exec.Run(int(ip.conn.Fd()))
 }
 
 func hasEnv(env []string, key string) bool {
@@ -443,47 +330,6 @@ func writeSysctls(sysctl map[string]string) error {
 		path := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
 		if err := writeProc(path, v); err != nil {
 			return fmt.Errorf("linux.sysctl %q: %w", k, err)
-		}
-	}
-	return nil
-}
-
-// checkCwd resolves process.cwd inside the container's root without magic
-// links, so a cwd like /proc/self/fd/N can never name a directory outside
-// it (CVE-2024-21626).
-func checkCwd(cwd string) error {
-	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
-	fd, err := unix.Openat2(unix.AT_FDCWD, cwd, how)
-	if err != nil {
-		return fmt.Errorf("process.cwd %q: not a directory in the container: %w", cwd, err)
-	}
-	unix.Close(fd)
-	return nil
-}
-
-func setRlimits(limits []specs.POSIXRlimit) error {
-	for _, l := range limits {
-		res := spec.Rlimits[l.Type]
-		if err := unix.Prlimit(0, res, &unix.Rlimit{Cur: l.Soft, Max: l.Hard}, nil); err != nil {
-			return fmt.Errorf("process.rlimits %s (soft %d, hard %d): %w", l.Type, l.Soft, l.Hard, err)
-		}
-	}
-	return nil
-}
-
-// closeExecFrom marks every fd from first up close-on-exec, so that no fd
-// of the runtime reaches the container's process.
-func closeExecFrom(first int) error {
-	if err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
-		return nil
-	}
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return fmt.Errorf("list fds: %w", err)
-	}
-	for _, e := range entries {
-		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= first {
-			unix.CloseOnExec(fd)
 		}
 	}
 	return nil

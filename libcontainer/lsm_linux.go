@@ -4,8 +4,6 @@ package libcontainer
 // and process.selinuxLabel, set for the coming execve.
 
 import (
-	"fmt"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -25,13 +23,4 @@ func lsmWrites(p *specs.Process, apparmor, selinux bool) []procWrite {
 		w = append(w, procWrite{"process.selinuxLabel", "/proc/thread-self/attr/exec", p.SelinuxLabel})
 	}
 	return w
-}
-
-func applyLSM(p *specs.Process, apparmor, selinux bool) error {
-	for _, w := range lsmWrites(p, apparmor, selinux) {
-		if err := writeProc(w.path, w.value); err != nil {
-			return fmt.Errorf("%s %q: %w", w.field, w.value, err)
-		}
-	}
-	return nil
 }

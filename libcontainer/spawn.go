@@ -17,23 +17,28 @@ type spawnOpts struct {
 	stdin, stdout, stderr *os.File // nil: the caller's own
 }
 
+// childFds are the numbers of sprout's fds in the init stage; -1: none.
+type childFds struct {
+	config, console int
+}
+
 // spawnInit starts the binary's init stage, for create and for exec alike:
 // the caller's preserved fds stay at 3.., sprout's own fds follow and are
 // named in the environment. It returns the parent's ends of the sync socket
-// and of the config pipe. Only the init keeps the child's ends, so a read
-// sees EOF when it dies.
-func spawnInit(o spawnOpts) (cmd *exec.Cmd, sync, cfgW *os.File, err error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+// and of the config pipe, and the child's fd numbers. Only the init keeps
+// the child's ends, so a read sees EOF when it dies.
+func spawnInit(o spawnOpts) (cmd *exec.Cmd, sync, cfgW *os.File, fds childFds, err error) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("sync socket: %w", err)
+		return nil, nil, nil, fds, fmt.Errorf("sync socket: %w", err)
 	}
-	sync = os.NewFile(uintptr(fds[0]), "sync")
-	childSync := os.NewFile(uintptr(fds[1]), "sync-child")
+	sync = os.NewFile(uintptr(pair[0]), "sync")
+	childSync := os.NewFile(uintptr(pair[1]), "sync-child")
 	defer childSync.Close()
 	cfgR, cfgW, err := os.Pipe()
 	if err != nil {
 		sync.Close()
-		return nil, nil, nil, err
+		return nil, nil, nil, fds, err
 	}
 	defer cfgR.Close()
 	defer func() {
@@ -49,21 +54,24 @@ func spawnInit(o spawnOpts) (cmd *exec.Cmd, sync, cfgW *os.File, err error) {
 	// The init runs on one locked thread with no goroutines of its own: a
 	// second P would only cost it memory. Nothing it starts inherits this.
 	env := []string{"GOMAXPROCS=1"}
-	pass := func(name string, f *os.File) {
-		env = append(env, name+"="+strconv.Itoa(3+len(extra)))
+	pass := func(name string, f *os.File) int {
+		fd := 3 + len(extra)
+		env = append(env, name+"="+strconv.Itoa(fd))
 		extra = append(extra, f)
+		return fd
 	}
+	fds = childFds{config: -1, console: -1}
 	pass("_SPROUT_SYNCFD", childSync)
-	pass("_SPROUT_CONFIGFD", cfgR)
+	fds.config = pass("_SPROUT_CONFIGFD", cfgR)
 	if o.start != nil {
 		pass("_SPROUT_STARTFD", o.start)
 	}
 	if o.console != nil {
-		pass("_SPROUT_CONSOLEFD", o.console)
+		fds.console = pass("_SPROUT_CONSOLEFD", o.console)
 	}
 	exe, exePath, err := selfExe()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, fds, err
 	}
 	defer exe.Close()
 	cmd = &exec.Cmd{
@@ -72,7 +80,7 @@ func spawnInit(o spawnOpts) (cmd *exec.Cmd, sync, cfgW *os.File, err error) {
 		ExtraFiles: extra,
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, nil, nil, fmt.Errorf("start container init: %w", err)
+		return nil, nil, nil, fds, fmt.Errorf("start container init: %w", err)
 	}
-	return cmd, sync, cfgW, nil
+	return cmd, sync, cfgW, fds, nil
 }

@@ -24,11 +24,16 @@ package libcontainer
 //	                 <----------------------------------------- SYNC_SECCOMP_FD
 //	                 <----------------------------------------- EOF: execve
 //
-//	sync socket (exec): as create up to SYNC_PID, then the start socket's
-//	part from the init's side: SYNC_SECCOMP_FD, EOF at execve.
+//	sync socket (exec): as create up to SYNC_PID, with the config pipe's
+//	fd in the bootstrap; then the process plan (plan_linux.go) on that
+//	pipe, which the stage's child runs without starting Go, and from the
+//	child: SYNC_LOG lines, SYNC_SECCOMP_FD, then SYNC_PLAN_ERROR or EOF at
+//	execve.
 //
 // Any stage may send SYNC_ERROR as its last word, and the init SYNC_LOG
-// debug lines at any point.
+// debug lines at any point; a process plan fails with SYNC_PLAN_ERROR, an
+// errno and the failed step, in the init's or the exec'd process's last
+// message.
 
 import (
 	"encoding/binary"
@@ -56,12 +61,14 @@ const (
 	syncStart     syncType = nsexec.SyncStart
 	syncSeccompFd syncType = nsexec.SyncSeccompFd
 	syncLog       syncType = nsexec.SyncLog
+	syncPlanError syncType = nsexec.SyncPlanError
 )
 
 var syncNames = map[syncType]string{
 	syncBootstrap: "bootstrap", syncUsermap: "usermap", syncAck: "ack", syncPid: "pid",
 	syncError: "error", syncFds: "fds", syncHooks: "hooks", syncReady: "ready",
 	syncStart: "start", syncSeccompFd: "seccomp-fd", syncLog: "log",
+	syncPlanError: "plan-error",
 }
 
 func (t syncType) String() string {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sprout-runtime/sprout/libcontainer/nsexec"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,9 +37,6 @@ func fakeInit() {
 		os.Exit(1)
 	}
 	uidMap, _ := os.ReadFile("/proc/self/uid_map")
-	if ip.cfg.Exec {
-		ip.conn, ip.sync = ip.sync, nil
-	}
 	ip.sendLog(fmt.Sprintf("uid_map %s ppid %d", strings.Join(strings.Fields(string(uidMap)), " "), os.Getppid()))
 	fail := func(err error) {
 		sendSync(ip.waiter(), syncError, []byte(err.Error()))
@@ -49,11 +47,6 @@ func fakeInit() {
 		fail(fmt.Errorf("fake init failed on purpose"))
 	case "exit3":
 		os.Exit(3)
-	}
-	if ip.cfg.Exec {
-		// What execve does to the close-on-exec socket.
-		ip.conn.Close()
-		os.Exit(0)
 	}
 	if len(ip.cfg.BindSources) > 0 {
 		files, err := receiveFds(ip.sync, len(ip.cfg.BindSources))
@@ -87,7 +80,7 @@ func syncRun(t *testing.T, s *specs.Spec, cfg initConfig, bindSources int) (int,
 		mu.Unlock()
 	}
 	t.Cleanup(func() { Debug = nil })
-	cmd, sock, cfgW, err := spawnInit(spawnOpts{})
+	cmd, sock, cfgW, _, err := spawnInit(spawnOpts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +92,7 @@ func syncRun(t *testing.T, s *specs.Spec, cfg initConfig, bindSources int) (int,
 		p.abort()
 		sock.Close()
 	})
-	if err := sendSync(sock, syncBootstrap, buildBootstrap(s.Linux.Namespaces, nil, nil)); err != nil {
+	if err := sendSync(sock, syncBootstrap, buildBootstrap(s.Linux.Namespaces, nil, nil, -1)); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.waitPid(); err != nil {
@@ -123,11 +116,7 @@ func syncRun(t *testing.T, s *specs.Spec, cfg initConfig, bindSources int) (int,
 			t.Fatal(err)
 		}
 	}
-	if cfg.Exec {
-		err = c.awaitExec(int(sock.Fd()), nil, "exec in container")
-	} else {
-		err = p.waitReady(cfg.ParentHooks)
-	}
+	err = p.waitReady(cfg.ParentHooks)
 	status := -1
 	if p.pid > 0 {
 		// The fake init exits once its part is done.
@@ -213,17 +202,65 @@ func TestSyncInitErrorAndExit(t *testing.T) {
 	}
 }
 
-func TestSyncExec(t *testing.T) {
-	_, logs, err := syncRun(t, syncSpec(), initConfig{ID: "ok", Exec: true}, 0)
+// syncExec runs an exec as Exec does: the real C stage gets the plan fd in
+// its bootstrap, its child reads the plan and runs it without Go. It
+// returns the process's exit status, the debug lines and the error.
+func syncExec(t *testing.T, pl *nsexec.Plan) (int, []string, error) {
+	t.Helper()
+	var logs []string
+	Debug = func(msg string) { logs = append(logs, msg) }
+	t.Cleanup(func() { Debug = nil })
+	cmd, sock, cfgW, fds, err := spawnInit(spawnOpts{})
 	if err != nil {
-		t.Fatalf("exec protocol: %v", err)
+		t.Fatal(err)
 	}
-	if !hasLog(logs, "init: uid_map") {
-		t.Errorf("exec init's log line missing: %q", logs)
+	defer sock.Close()
+	defer cfgW.Close()
+	c := &Container{root: t.TempDir(), state: &State{ID: "exec"}}
+	p := &parent{c: c, spec: syncSpec(), stage: cmd, sync: sock}
+	t.Cleanup(p.abort)
+	if err := sendSync(sock, syncBootstrap, buildBootstrap(nil, nil, nil, fds.config)); err != nil {
+		t.Fatal(err)
 	}
-	_, _, err = syncRun(t, syncSpec(), initConfig{ID: "fail", Exec: true}, 0)
-	if err == nil || !strings.HasSuffix(err.Error(), ": fake init failed on purpose") {
-		t.Errorf("exec init's error came through as %v", err)
+	if err := p.waitPid(); err != nil {
+		return -1, logs, err
+	}
+	if _, err := cfgW.Write(pl.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	cfgW.Close()
+	err = c.awaitExec(int(sock.Fd()), nil, "exec in container")
+	ws, werr := WaitPid(p.pid)
+	if werr != nil {
+		t.Fatal(werr)
+	}
+	p.pid = 0
+	return ws.ExitStatus(), logs, err
+}
+
+func TestSyncExec(t *testing.T) {
+	var ok nsexec.Plan
+	ok.Log("planned")
+	planLookPath(&ok, "sh", []string{"PATH=/nonexistent:/bin"})
+	// Larger than a pipe's buffer: the plan is read while it is written.
+	env := []string{"X=1"}
+	for i := range 4 {
+		env = append(env, fmt.Sprintf("BIG%d=%s", i, strings.Repeat("b", 60000)))
+	}
+	ok.Exec([]string{"sh", "-c", `test "$X" = 1 && test ${#BIG3} = 60000`}, env)
+	status, logs, err := syncExec(t, &ok)
+	if err != nil || status != 0 {
+		t.Fatalf("exec through the plan: status %d, %v", status, err)
+	}
+	if !hasLog(logs, "init: planned") {
+		t.Errorf("the plan's log line is missing: %q", logs)
+	}
+	var missing nsexec.Plan
+	missing.LookPath("/nonexistent/prog", false, "")
+	_, _, err = syncExec(t, &missing)
+	want := `exec in container exec: process.args[0] "/nonexistent/prog": stat /nonexistent/prog: no such file or directory`
+	if err == nil || err.Error() != want {
+		t.Errorf("a failed plan came through as %v, want %s", err, want)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sprout-runtime/sprout/libcontainer/nsexec"
 )
 
 func TestHomeIn(t *testing.T) {
@@ -78,7 +80,10 @@ func TestLookPath(t *testing.T) {
 		{"data", []string{"PATH=" + dir}, ""},
 		{"sh", nil, ""},
 	} {
-		got, err := lookPath(tc.name, tc.env)
+		var pl nsexec.Plan
+		planLookPath(&pl, tc.name, tc.env)
+		err := pl.Run(-1)
+		got := nsexec.Program()
 		switch {
 		case tc.want == "" && err == nil:
 			t.Errorf("%s with env %q: found %s", tc.name, tc.env, got)

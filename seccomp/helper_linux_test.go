@@ -17,6 +17,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/libcontainer/nsexec"
 )
 
 // Filters cannot be removed, so every test that loads one does it in a child:
@@ -236,11 +238,40 @@ func requireNotify(t *testing.T) {
 
 func uintp(v uint) *uint { return &v }
 
-// Load compiles cfg and installs it at once, as the init does in two steps.
+// Load compiles cfg and installs it at once through a process plan, as
+// the init does in two steps; the plan sends a notify fd to a socket, from
+// which Load takes it.
 func Load(cfg *specs.LinuxSeccomp) (notifyFd int, err error) {
 	f, err := Compile(cfg)
 	if err != nil {
 		return -1, err
 	}
-	return f.Install()
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(sp[0])
+	defer unix.Close(sp[1])
+	var p nsexec.Plan
+	f.Plan(&p)
+	if err := p.Run(sp[1]); err != nil {
+		return -1, err
+	}
+	if f == nil || f.flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER == 0 {
+		return -1, nil
+	}
+	buf, oob := make([]byte, 4), make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := unix.Recvmsg(sp[0], buf, oob, 0)
+	if err != nil {
+		return -1, err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return -1, fmt.Errorf("no notify fd from the plan: %v", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return -1, fmt.Errorf("no notify fd from the plan: %v", err)
+	}
+	return fds[0], nil
 }

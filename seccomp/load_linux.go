@@ -7,11 +7,12 @@ import (
 	"io"
 	"os"
 	"strings"
-	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/sprout-runtime/sprout/libcontainer/nsexec"
 )
 
 const (
@@ -28,8 +29,8 @@ const (
 )
 
 // Filter is a compiled profile, ready to install. Compiling allocates
-// (libseccomp works in C memory); installing does not, so an init can
-// compile before it applies rlimits that would starve libseccomp.
+// (libseccomp works in C memory); installing does not, so a plan can
+// apply rlimits that would starve libseccomp before its filter.
 type Filter struct {
 	prog  []unix.SockFilter
 	flags uintptr
@@ -55,15 +56,16 @@ func Compile(cfg *specs.LinuxSeccomp) (*Filter, error) {
 	return &Filter{prog: prog, flags: flags}, nil
 }
 
-// Install puts the filter on the calling OS thread (on every thread of the
-// process with SECCOMP_FILTER_FLAG_TSYNC). It returns the notify fd when a
-// rule uses SCMP_ACT_NOTIFY, else -1. A nil Filter installs nothing. It
-// starts no goroutine, so the caller can execve right after it.
-func (f *Filter) Install() (int, error) {
+// Plan appends the filter's installation to a container process's plan:
+// on the thread that runs the plan (on every thread of the process with
+// SECCOMP_FILTER_FLAG_TSYNC), with the notify fd, when a rule uses
+// SCMP_ACT_NOTIFY, sent to whoever waits on the process. A nil Filter adds
+// nothing.
+func (f *Filter) Plan(p *nsexec.Plan) {
 	if f == nil {
-		return -1, nil
+		return
 	}
-	return install(f.prog, f.flags)
+	p.Seccomp(uint64(f.flags), f.prog, fmt.Sprintf("linux.seccomp: installing seccomp filter (flags %s)", flagNames(f.flags)))
 }
 
 // compile turns cfg into a BPF program. notify reports that at least one
@@ -253,25 +255,6 @@ func probeFlags(flags uintptr) error {
 		return errors.New("not supported by the running kernel")
 	default:
 		return fmt.Errorf("probing kernel support: %w", errno)
-	}
-}
-
-func install(prog []unix.SockFilter, flags uintptr) (int, error) {
-	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&fprog)))
-	switch {
-	case errno == unix.EACCES:
-		return -1, fmt.Errorf("installing seccomp filter: %w (needs no_new_privs or CAP_SYS_ADMIN)", errno)
-	case errno == unix.ESRCH && flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0:
-		return -1, fmt.Errorf("linux.seccomp.flags: SECCOMP_FILTER_FLAG_TSYNC: another thread of the process has an incompatible filter: %w", errno)
-	case errno != 0:
-		return -1, fmt.Errorf("installing seccomp filter (flags %s): %w", flagNames(flags), errno)
-	case flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0:
-		return int(r), nil
-	case flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 && r != 0:
-		return -1, fmt.Errorf("linux.seccomp.flags: SECCOMP_FILTER_FLAG_TSYNC: thread %d has an incompatible filter", r)
-	default:
-		return -1, nil
 	}
 }
 

@@ -23,6 +23,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "plan.h"
 #include "sync.h"
 
 #ifndef CLONE_NEWTIME
@@ -53,6 +54,9 @@ struct sprout_clone_args {
 };
 
 static int syncfd = -1;
+
+// The fd an exec's process plan arrives on (REC_PLAN_FD), or -1.
+static int planfd = -1;
 
 static void send_msg(uint32_t type, const void *data, size_t len)
 {
@@ -170,6 +174,53 @@ static pid_t clone_init(int cgfd)
 	return (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
+// run_exec_plan turns this child into the exec'd process without a Go
+// runtime ever starting in the container: the parent sends the process
+// plan on planfd and closes it. Only a failure returns here, as
+// SYNC_PLAN_ERROR: the errno, then what failed.
+static void __attribute__((noreturn)) run_exec_plan(void)
+{
+	static struct plan_result res;
+	size_t cap = 64 * 1024, len = 0;
+	char *plan = malloc(cap);
+	ssize_t n;
+
+	if (plan == NULL)
+		fail("read the process plan");
+	for (;;) {
+		if (len == cap) {
+			char *bigger = realloc(plan, cap * 2);
+
+			if (bigger == NULL)
+				fail("read the process plan");
+			plan = bigger;
+			cap *= 2;
+		}
+		n = read(planfd, plan + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail("read the process plan");
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(planfd);
+	sprout_run_plan(plan, len, syncfd, &res);
+	{
+		uint32_t e = (uint32_t)res.errnum;
+		struct iovec iov[3] = {
+			{ .iov_base = &(uint32_t){ SYNC_PLAN_ERROR }, .iov_len = 4 },
+			{ .iov_base = &e, .iov_len = 4 },
+			{ .iov_base = res.msg, .iov_len = strlen(res.msg) },
+		};
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
+
+		sendmsg(syncfd, &mh, MSG_NOSIGNAL);
+	}
+	_exit(1);
+}
+
 __attribute__((constructor)) static void nsexec(void)
 {
 	const char *env = getenv("_SPROUT_SYNCFD");
@@ -268,6 +319,13 @@ __attribute__((constructor)) static void nsexec(void)
 				fail("open %s", path);
 			break;
 		}
+		case REC_PLAN_FD:
+			if (len != 4) {
+				errno = EPROTO;
+				fail("bootstrap plan fd");
+			}
+			memcpy(&planfd, buf + off, 4);
+			break;
 		case REC_TIME_OFFSETS:
 			offsets = buf + off;
 			offsets_len = len;
@@ -328,6 +386,8 @@ __attribute__((constructor)) static void nsexec(void)
 				fail("join cgroup namespace");
 			close(cgnsfd);
 		}
+		if (planfd >= 0)
+			run_exec_plan();
 		// The Go runtime starts next, in the new namespaces.
 		return;
 	}

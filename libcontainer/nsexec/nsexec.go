@@ -24,6 +24,7 @@ const (
 	SyncStart     = C.SYNC_START
 	SyncSeccompFd = C.SYNC_SECCOMP_FD
 	SyncLog       = C.SYNC_LOG
+	SyncPlanError = C.SYNC_PLAN_ERROR
 
 	// SyncMsgMax is the largest datagram either side sends or reads.
 	SyncMsgMax = C.SYNC_MSG_MAX
@@ -38,4 +39,5 @@ const (
 	RecCgroupTasks = C.REC_CGROUP_TASKS
 	RecCgroupDir   = C.REC_CGROUP_DIR
 	RecUsernsPath  = C.REC_USERNS_PATH
+	RecPlanFd      = C.REC_PLAN_FD
 )

@@ -1,0 +1,29 @@
+// The process plan: the last steps of a container process before execve
+// (credentials, capabilities, seccomp, ...), run by plan.c. An exec'd
+// process runs its plan straight from the C stage, so that no Go runtime
+// starts inside the container; the container's own init runs its plan
+// through cgo. Either way the same code makes the same system calls.
+#ifndef SPROUT_PLAN_H
+#define SPROUT_PLAN_H
+
+#include <stddef.h>
+
+struct plan_result {
+	int errnum;      // errno of the step that failed; 0 when it had none
+	char msg[1024];  // the step that failed, naming its config field
+};
+
+// sprout_run_plan runs the operations of sync.h's sprout_plan_op in order.
+// sock gets the seccomp notify fd and the PLAN_LOG lines. It returns 0, or
+// -1 with res filled in; PLAN_EXEC returns only on failure.
+int sprout_run_plan(const char *buf, size_t len, int sock, struct plan_result *res);
+
+// sprout_plan_program is the program the last PLAN_LOOKPATH found.
+const char *sprout_plan_program(void);
+
+// sprout_write_proc writes value to a procfs file, refusing anything that is
+// not procfs or is reached through a magic link. It returns 0, or -1 with
+// errno set (EXDEV: not procfs).
+int sprout_write_proc(const char *path, const char *value, size_t len);
+
+#endif
