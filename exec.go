@@ -46,7 +46,7 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		s, err := ct.Spec()
+		s, err := ct.ExecSpec()
 		if err != nil {
 			return err
 		}

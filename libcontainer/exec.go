@@ -131,7 +131,7 @@ func (c *Container) planExec(opts ExecOptions, fds childFds) (*execPlan, error) 
 	if p == nil {
 		return nil, errors.New("exec: no process given")
 	}
-	stored, err := c.Spec()
+	stored, err := c.ExecSpec()
 	if err != nil {
 		return nil, err
 	}
