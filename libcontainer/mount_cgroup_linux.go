@@ -24,6 +24,10 @@ func (r *rootfs) mountCgroupV1(dest string, opts spec.MountOptions) error {
 	if err != nil {
 		return err
 	}
+	if _, err := r.landed(dest, target, "cgroup", false); err != nil {
+		target.Close()
+		return err
+	}
 	base := opts.Flags | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 	if err := mountFs("tmpfs", "tmpfs", base&^unix.MS_RDONLY, []string{"mode=755"}, int(target.Fd())); err != nil {
 		target.Close()

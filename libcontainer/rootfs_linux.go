@@ -190,9 +190,6 @@ func (r *rootfs) mount(m specs.Mount, src *os.File) error {
 	}
 	// Its source is the idmapped tree the runtime made.
 	opts.IDMap = isIDMapped(m)
-	if err := checkEscape(r.path, dest); err != nil {
-		return err
-	}
 	if err := checkProcDest(dest, m.Type, opts.Bind); err != nil {
 		return err
 	}
@@ -217,6 +214,9 @@ func (r *rootfs) mount(m specs.Mount, src *os.File) error {
 		return err
 	}
 	defer target.Close()
+	if _, err := r.landed(dest, target, m.Type, false); err != nil {
+		return err
+	}
 	flags := opts.Flags
 	data := opts.Data
 	if m.Type == "cgroup2" && !r.hasCgroupNs() {
@@ -314,7 +314,11 @@ func (r *rootfs) mountBind(m specs.Mount, dest string, opts spec.MountOptions, s
 		return err
 	}
 	defer target.Close()
-	if dest == "/proc" {
+	at, err := r.landed(dest, target, m.Type, true)
+	if err != nil {
+		return err
+	}
+	if at == "/proc" {
 		if err := checkProcSource(s, m.Source); err != nil {
 			return err
 		}
@@ -417,63 +421,51 @@ func (r *rootfs) mkfileTarget(dest string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), dest), nil
 }
 
-// checkEscape refuses a destination that walks through a symlink climbing
-// above the rootfs. Such a link is clamped to the rootfs anyway when the
-// mount is made; refusing it tells the user their bundle is not what they
-// think. Absolute links are rooted at the rootfs, as runc does.
-func checkEscape(root, dest string) error {
-	parts := strings.Split(strings.TrimPrefix(dest, "/"), "/")
-	var resolved []string
-	links := 0
-	for len(parts) > 0 {
-		p := parts[0]
-		parts = parts[1:]
-		switch p {
-		case "", ".":
-			continue
-		case "..":
-			if len(resolved) == 0 {
-				return fmt.Errorf("destination %s climbs out of the rootfs", dest)
-			}
-			resolved = resolved[:len(resolved)-1]
-			continue
-		}
-		cur := filepath.Join(append([]string{root}, append(resolved, p)...)...)
-		target, err := os.Readlink(cur)
-		if err != nil {
-			resolved = append(resolved, p)
-			continue
-		}
-		links++
-		if links > 40 {
-			return fmt.Errorf("destination %s: too many levels of symbolic links", dest)
-		}
-		if filepath.IsAbs(target) {
-			resolved = nil
-		}
-		parts = append(strings.Split(target, "/"), parts...)
-		if !filepath.IsAbs(target) && climbs(resolved, target) {
-			return fmt.Errorf("destination %s: symlink %s -> %s points out of the rootfs", dest, "/"+filepath.Join(append(resolved, p)...), target)
-		}
+// landed returns where target, the handle the kernel resolved for dest
+// inside the rootfs, really is, as a path from the rootfs. Symlinks and
+// ".." on the way are the bundle's to use, as in runc: ".." at the top
+// stays at the top and an absolute link starts from the rootfs, the way
+// openat2 resolves them. What may be mounted over / and /proc is decided
+// by where the mount lands, not by the name it was given (CVE-2025-52881:
+// a link to /proc must not carry a bind over /proc/sys). The kernel's name
+// of the handle is asked, not the path resolved again, so a link swapped
+// after the lookup cannot make the check and the mount disagree.
+func (r *rootfs) landed(dest string, target *os.File, fstype string, bind bool) (string, error) {
+	rootName, err := os.Readlink(procFdPath(int(r.root.Fd())))
+	if err != nil {
+		return "", fmt.Errorf("rootfs: %w", err)
 	}
-	return nil
+	name, err := os.Readlink(procFdPath(int(target.Fd())))
+	if err != nil {
+		return "", fmt.Errorf("destination %s: %w", dest, err)
+	}
+	at, ok := pathInRoot(rootName, name)
+	if !ok {
+		return "", fmt.Errorf("destination %s resolved to %s, outside the rootfs %s", dest, name, rootName)
+	}
+	if at == dest {
+		return at, nil
+	}
+	if at == "/" {
+		return "", fmt.Errorf("destination %s resolves to the container's root: a mount over it is not allowed", dest)
+	}
+	if err := checkProcDest(at, fstype, bind); err != nil {
+		return "", fmt.Errorf("destination %s resolves to %s in the rootfs: %w", dest, at, err)
+	}
+	return at, nil
 }
 
-func climbs(base []string, rel string) bool {
-	depth := len(base)
-	for _, p := range strings.Split(rel, "/") {
-		switch p {
-		case "", ".":
-		case "..":
-			depth--
-			if depth < 0 {
-				return true
-			}
-		default:
-			depth++
-		}
+// pathInRoot gives path as seen from root, both absolute and clean as the
+// kernel names them, and whether path is inside root at all.
+func pathInRoot(root, path string) (string, bool) {
+	if root == "/" {
+		return path, strings.HasPrefix(path, "/")
 	}
-	return false
+	if path == root {
+		return "/", true
+	}
+	rest, ok := strings.CutPrefix(path, root+"/")
+	return "/" + rest, ok
 }
 
 func noSymlinks(root *os.File, dest string) error {

@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -310,4 +312,84 @@ func TestRecursiveAtimeOptions(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A rootfs symlink that climbs with ".." past the top (/x -> /../../etc)
+// means /etc, as the kernel resolves a path within a root and as runc
+// runs it: the mounts made through such links land inside the rootfs.
+// Checked from the host, on the created container: its mount table, what
+// its root holds, and the host directories the links would name if they
+// were resolved from the host's /.
+func TestMountThroughClimbingSymlink(t *testing.T) {
+	r := newRuntime(t)
+	vol := t.TempDir()
+	if err := os.WriteFile(filepath.Join(vol, "vol-file"), []byte("volume\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outside := t.TempDir()
+	b := newBundle(t, "sleep 100")
+	rootfs := filepath.Join(b.dir, "rootfs")
+	// The rootfs's own directory of that name, which the climbing
+	// relative link means.
+	if err := os.MkdirAll(filepath.Join(rootfs, outside), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]string{
+		"x":     "/../../etc",
+		"y":     strings.Repeat("../", 20) + strings.TrimPrefix(outside, "/"),
+		"bin/z": "../../../..",
+	}
+	for l, target := range links {
+		if err := os.Symlink(target, filepath.Join(rootfs, l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.spec.Mounts = append(b.spec.Mounts,
+		specs.Mount{Destination: "/x/foo", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m"}},
+		specs.Mount{Destination: "/y/vol", Type: "bind", Source: vol, Options: []string{"rbind", "ro"}},
+		specs.Mount{Destination: "/bin/z/mnt/sub", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=2m"}},
+	)
+	b.save(t)
+	hostEtcFoo := false
+	if _, err := os.Lstat("/etc/foo"); err == nil {
+		hostEtcFoo = true
+	}
+	r.must("create", "--bundle", b.dir, "climb")
+	pid := r.mustState("climb").Pid
+	mi, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for point, fstype := range map[string]string{"/etc/foo": "tmpfs", outside + "/vol": "", "/mnt/sub": "tmpfs"} {
+		f := mountLine(string(mi), point)
+		if f == nil {
+			t.Errorf("no mount at %s in the container's mount table:\n%s", point, mi)
+			continue
+		}
+		if i := slices.Index(f, "-"); fstype != "" && (i < 0 || i+1 >= len(f) || f[i+1] != fstype) {
+			t.Errorf("%s: not a %s: %v", point, fstype, f)
+		}
+	}
+	root := fmt.Sprintf("/proc/%d/root", pid)
+	var st unix.Statfs_t
+	if err := unix.Statfs(root+"/etc/foo", &st); err != nil || st.Type != unix.TMPFS_MAGIC {
+		t.Errorf("the container's /etc/foo is not the tmpfs: %v %x", err, st.Type)
+	}
+	if data, err := os.ReadFile(root + outside + "/vol/vol-file"); err != nil || string(data) != "volume\n" {
+		t.Errorf("the volume is not at %s in the container: %q %v", outside+"/vol", data, err)
+	}
+	// The mount points were made in the rootfs, on the host's disk.
+	for _, p := range []string{"etc/foo", strings.TrimPrefix(outside, "/") + "/vol", "mnt/sub"} {
+		if fi, err := os.Lstat(filepath.Join(rootfs, p)); err != nil || !fi.IsDir() {
+			t.Errorf("no mount point %s in the rootfs on the host: %v", p, err)
+		}
+	}
+	assertEmpty(t, outside)
+	if _, err := os.Lstat("/etc/foo"); err == nil && !hostEtcFoo {
+		t.Error("the host's /etc/foo was made")
+	}
+	if m := hostMountsUnder(t, "/etc/foo"); len(m) != 0 {
+		t.Errorf("host mounts at /etc/foo: %v", m)
+	}
+	r.must("delete", "--force", "climb")
 }

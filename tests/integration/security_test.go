@@ -650,52 +650,45 @@ func TestSecCVE202130465SymlinkDestination(t *testing.T) {
 		}
 	}
 
-	// Absolute links are resolved inside the rootfs: with the target
-	// present there the mounts land on it, and a dangling one may only be
-	// refused (pathrs does not create through dangling links).
-	for _, dangling := range []bool{false, true} {
-		t.Run(fmt.Sprintf("absolute link, dangling=%v", dangling), func(t *testing.T) {
-			r := newRuntime(t)
-			outside := t.TempDir()
-			b := newBundle(t, "grep -c ' "+outside+"/sub ' /proc/self/mountinfo; cat /evil/vol/vol-file")
-			if err := os.Symlink(outside, filepath.Join(b.dir, "rootfs/evil")); err != nil {
-				t.Fatal(err)
-			}
-			if !dangling {
-				if err := os.MkdirAll(filepath.Join(b.dir, "rootfs", outside), 0o755); err != nil {
+	// Links are resolved inside the rootfs, as the kernel resolves a path
+	// within a root: an absolute one from the rootfs, ".." past the top
+	// stays at the top. With the target present there the mounts land on
+	// it, and a dangling one may only be refused (pathrs does not create
+	// through dangling links).
+	for _, link := range []struct{ name, prefix string }{
+		{"absolute link", "/"},
+		{"relative link climbing out", strings.Repeat("../", 20)},
+		{"absolute link climbing out", "/../../../"},
+	} {
+		for _, dangling := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, dangling=%v", link.name, dangling), func(t *testing.T) {
+				r := newRuntime(t)
+				outside := t.TempDir()
+				b := newBundle(t, "grep -c ' "+outside+"/sub ' /proc/self/mountinfo; cat /evil/vol/vol-file")
+				if err := os.Symlink(link.prefix+strings.TrimPrefix(outside, "/"), filepath.Join(b.dir, "rootfs/evil")); err != nil {
 					t.Fatal(err)
 				}
-			}
-			b.spec.Mounts = append(b.spec.Mounts, mounts("/evil")...)
-			res := r.run(b, "abslink")
-			switch {
-			case res.code == 0 && res.stdout == "1\nvolume\n":
-				if _, err := os.Stat(filepath.Join(b.dir, "rootfs", outside, "sub")); err != nil {
-					t.Errorf("no mount point inside the rootfs: %v", err)
+				if !dangling {
+					if err := os.MkdirAll(filepath.Join(b.dir, "rootfs", outside), 0o755); err != nil {
+						t.Fatal(err)
+					}
 				}
-			case res.code != 0 && dangling && strings.Contains(res.stderr, "/evil/sub"):
-				t.Logf("refused: %s", strings.TrimSpace(res.stderr))
-			default:
-				t.Errorf("the mounts did not land on the link's target inside the rootfs: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
-			}
-			assertEmpty(t, outside)
-		})
+				b.spec.Mounts = append(b.spec.Mounts, mounts("/evil")...)
+				res := r.run(b, "link")
+				switch {
+				case res.code == 0 && res.stdout == "1\nvolume\n":
+					if _, err := os.Stat(filepath.Join(b.dir, "rootfs", outside, "sub")); err != nil {
+						t.Errorf("no mount point inside the rootfs: %v", err)
+					}
+				case res.code != 0 && dangling && strings.Contains(res.stderr, "/evil/sub"):
+					t.Logf("refused: %s", strings.TrimSpace(res.stderr))
+				default:
+					t.Errorf("the mounts did not land on the link's target inside the rootfs: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+				}
+				assertEmpty(t, outside)
+			})
+		}
 	}
-
-	t.Run("relative link climbing out", func(t *testing.T) {
-		r := newRuntime(t)
-		outside := t.TempDir()
-		b := newBundle(t, "true")
-		if err := os.Symlink(strings.Repeat("../", 20)+strings.TrimPrefix(outside, "/"), filepath.Join(b.dir, "rootfs/evil")); err != nil {
-			t.Fatal(err)
-		}
-		b.spec.Mounts = append(b.spec.Mounts, mounts("/evil")...)
-		res := r.run(b, "climb")
-		if res.code == 0 || !strings.Contains(res.stderr, "out of the rootfs") {
-			t.Errorf("create with an escaping destination: exit %d, stderr %q", res.code, res.stderr)
-		}
-		assertEmpty(t, outside)
-	})
 
 	// /dst flips between a directory and a climbing symlink while
 	// containers are created, so any check-then-use on the path loses.
@@ -787,6 +780,57 @@ func TestSecCVE201916884ProcSymlink(t *testing.T) {
 				t.Errorf("error %q does not name /%s", res.stderr, tc.dir)
 			}
 			assertEmpty(t, filepath.Join(rootfs, "evil"))
+		})
+	}
+}
+
+// CVE-2025-52881's limits on mounts over /proc hold for where a mount
+// lands, not for the name it is given: a rootfs symlink to /proc (or one
+// climbing to it) carries no mount over /proc/sys, as runc refuses it,
+// while the files lxcfs provides may still be bound through one.
+func TestSecProcMountThroughSymlink(t *testing.T) {
+	for _, tc := range []struct {
+		name, link, target string
+		mount              specs.Mount
+		lands              string // "" for allowed
+	}{
+		{"bind over core_pattern, absolute link", "x", "/proc",
+			specs.Mount{Destination: "/x/sys/kernel/core_pattern", Type: "bind", Options: []string{"bind"}}, "/proc/sys/kernel/core_pattern"},
+		{"bind over core_pattern, climbing link", "x", "../../../proc/sys",
+			specs.Mount{Destination: "/x/kernel/core_pattern", Type: "bind", Options: []string{"bind"}}, "/proc/sys/kernel/core_pattern"},
+		{"tmpfs over /proc/sys", "x", "/../proc",
+			specs.Mount{Destination: "/x/sys", Type: "tmpfs", Source: "tmpfs"}, "/proc/sys"},
+		{"tmpfs over /proc", "x", "/proc",
+			specs.Mount{Destination: "/x", Type: "tmpfs", Source: "tmpfs"}, "/proc"},
+		{"bind over uptime, as lxcfs", "x", "../../proc",
+			specs.Mount{Destination: "/x/uptime", Type: "bind", Options: []string{"bind"}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRuntime(t)
+			decoy := filepath.Join(t.TempDir(), "decoy")
+			if err := os.WriteFile(decoy, []byte("decoy\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			b := newBundle(t, "cat /proc/uptime; grep -c ' /proc/uptime ' /proc/self/mountinfo")
+			mustSymlink(t, tc.target, filepath.Join(b.dir, "rootfs", tc.link))
+			m := tc.mount
+			if m.Type == "bind" {
+				m.Source = decoy
+			}
+			b.spec.Mounts = append(b.spec.Mounts, m)
+			res := r.run(b, "procsym")
+			if tc.lands == "" {
+				if res.code != 0 || res.stdout != "decoy\n1\n" {
+					t.Fatalf("bind through a link onto an lxcfs file: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+				}
+				return
+			}
+			if res.code == 0 || res.stdout != "" {
+				t.Fatalf("the container ran with %s on %s through /%s -> %s: stdout %q", m.Type, tc.lands, tc.link, tc.target, res.stdout)
+			}
+			if !strings.Contains(res.stderr, m.Destination) || !strings.Contains(res.stderr, "resolves to "+tc.lands+" in the rootfs") {
+				t.Errorf("error %q does not name %s and where it lands, %s", res.stderr, m.Destination, tc.lands)
+			}
 		})
 	}
 }
