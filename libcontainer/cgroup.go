@@ -16,7 +16,7 @@ func (p *parent) makeScope() (cgroups.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.Apply(p.stage.Process.Pid); err != nil {
+	if err := m.Apply(p.stage.pid); err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	p.c.state.SystemdUnit = m.Unit()

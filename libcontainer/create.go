@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -215,7 +214,7 @@ type parent struct {
 	opts  *CreateOptions
 	spec  *specs.Spec
 	cg    cgroups.Manager
-	stage *exec.Cmd
+	stage *stage
 	sync  *os.File
 	pid   int
 }
@@ -346,7 +345,7 @@ func (p *parent) waitPid() error {
 		closeFds(m.fds)
 		switch m.typ {
 		case syncUsermap:
-			if err := p.writeIDMaps(p.stage.Process.Pid); err != nil {
+			if err := p.writeIDMaps(p.stage.pid); err != nil {
 				return err
 			}
 			if err := sendSync(p.sync, syncAck, nil); err != nil {
@@ -474,9 +473,8 @@ func (p *parent) abort() {
 	if p.sync != nil {
 		p.sync.Close()
 	}
-	if p.stage != nil && p.stage.ProcessState == nil {
-		p.stage.Process.Kill()
-		p.stage.Wait()
+	if p.stage != nil {
+		p.stage.kill()
 	}
 	if p.pid > 0 {
 		unix.Kill(p.pid, unix.SIGKILL)

@@ -57,12 +57,12 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 	p, namespaces, cgPaths := opts.Process, x.namespaces, x.cgPaths
 	pp.spec = x.spec
 	debugf("container %s: exec %q: joining namespaces %s, cgroups %v", c.state.ID, p.Args, describeNamespaces(namespaces), cgPaths)
-	if err := setInitialAffinity(cmd.Process.Pid, p); err != nil {
+	if err := setInitialAffinity(cmd.pid, p); err != nil {
 		pp.abort()
 		return 0, err
 	}
 	if c.state.SystemdUser {
-		if err := attachToUserScope(c.state, cmd.Process.Pid, opts.SubCgroups[""]); err != nil {
+		if err := attachToUserScope(c.state, cmd.pid, opts.SubCgroups[""]); err != nil {
 			pp.abort()
 			return 0, err
 		}
