@@ -276,6 +276,8 @@ EOF
 	: >"$d/registries.conf"
 	PODMAN_UP=1
 	CGROUP_PARENTS+=("/$TAG-podman")
+	PM=("${PODMAN[@]}")
+	PM_RUN=(--pull never --cgroup-parent "/$TAG-podman")
 	local out
 	# Podman 4.3 keeps the blob info cache of an image copy in
 	# /var/lib/containers/cache whatever its root; a private mount of an
@@ -288,20 +290,23 @@ EOF
 }
 
 P_RT=
-pm() { t "${PODMAN[@]}" --runtime "$P_RT" "$@"; }
-PODMAN_RUN=(--pull never --cgroup-parent "/$TAG-podman")
+# One adapter serves rootful and rootless Podman, which differ only in
+# the podman command and its run flags: each setup sets PM and PM_RUN.
+PM=()
+PM_RUN=()
+pm() { t "${PM[@]}" --runtime "$P_RT" "$@"; }
 
-podman_e_run_rm() { pm run --rm "${PODMAN_RUN[@]}" localhost/busybox "$@"; }
+podman_e_run_rm() { pm run --rm "${PM_RUN[@]}" localhost/busybox "$@"; }
 podman_e_run_d() {
 	local name=$1 mem=$2
 	shift 2
-	pm run -d --name "$name" "${PODMAN_RUN[@]}" ${mem:+--memory "$mem"} localhost/busybox "$@"
+	pm run -d --name "$name" "${PM_RUN[@]}" ${mem:+--memory "$mem"} localhost/busybox "$@"
 }
 podman_e_exec() { local n=$1; shift; pm exec "$n" "$@"; }
 podman_e_exec_tty() {
 	local n=$1
 	shift
-	t script -qefc "$(printf '%q ' "${PODMAN[@]}" --runtime "$P_RT" exec -t "$n" "$@")" /dev/null </dev/null
+	t script -qefc "$(printf '%q ' "${PM[@]}" --runtime "$P_RT" exec -t "$n" "$@")" /dev/null </dev/null
 }
 podman_e_pid() { pm inspect -f '{{.State.Pid}}' "$1"; }
 podman_e_status() {
@@ -336,6 +341,8 @@ podman_rootless_setup() {
 	chmod 700 "$d/xdg"
 	PODMAN_RL=(setpriv --reuid "$RL_USER" --regid "$RL_USER" --init-groups
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "HOME=$d/home" "XDG_RUNTIME_DIR=$d/xdg" "USER=$RL_USER" podman)
+	PM=("${PODMAN_RL[@]}")
+	PM_RUN=(--pull never)
 	out=$(tar -C "$T/rootfs" -c . | t "${PODMAN_RL[@]}" import --change 'CMD ["/bin/sh"]' - localhost/busybox:latest 2>&1) ||
 		{ note "rootless podman import: $out"; return 1; }
 }
@@ -353,31 +360,6 @@ podman_rootless_teardown() {
 	userdel "$RL_USER" 2>/dev/null || LEAKS="$LEAKS user:$RL_USER"
 	RL_USER=
 }
-
-pmr() { t "${PODMAN_RL[@]}" --runtime "$P_RT" "$@"; }
-podman_rootless_e_run_rm() { pmr run --rm --pull never localhost/busybox "$@"; }
-podman_rootless_e_run_d() {
-	local name=$1
-	shift 2
-	pmr run -d --name "$name" --pull never localhost/busybox "$@"
-}
-podman_rootless_e_exec() { local n=$1; shift; pmr exec "$n" "$@"; }
-podman_rootless_e_exec_tty() {
-	local n=$1
-	shift
-	t script -qefc "$(printf '%q ' "${PODMAN_RL[@]}" --runtime "$P_RT" exec -t "$n" "$@")" /dev/null </dev/null
-}
-podman_rootless_e_pid() { pmr inspect -f '{{.State.Pid}}' "$1"; }
-podman_rootless_e_status() {
-	local s
-	s=$(pmr inspect -f '{{.State.Status}}' "$1" 2>/dev/null) || { echo missing; return; }
-	case "$s" in running | paused) echo "$s" ;; exited | stopped) echo exited ;; *) echo "$s" ;; esac
-}
-podman_rootless_e_stop() { pmr stop -t "$2" "$1"; }
-podman_rootless_e_exit_code() { EXIT_CODE=$(pmr inspect -f '{{.State.ExitCode}}' "$1"); }
-podman_rootless_e_rm() { pmr rm "$1"; }
-podman_rootless_e_id() { pmr inspect -f '{{.Id}}' "$1"; }
-podman_rootless_e_ps() { return 2; }
 
 # ---- containerd (and the containerd Docker uses)
 
@@ -597,7 +579,8 @@ docker_e_ps() {
 # ---------------------------------------------------------------- scenarios
 
 E=
-e() { local f=${E}_e_$1; shift; "$f" "$@"; }
+# Rootless Podman runs through the podman adapter too.
+e() { local f=${E%_rootless}_e_$1; shift; "$f" "$@"; }
 
 # cgroup_dir PID CONTROLLER: the host path of PID's cgroup for CONTROLLER.
 cgroup_dir() {
@@ -748,8 +731,7 @@ s_rm() {
 e_cleanup_one() {
 	local n=$1
 	case "$E" in
-	podman) STEP=30 pm rm -f -t 0 "$n" ;;
-	podman_rootless) STEP=30 pmr rm -f -t 0 "$n" ;;
+	podman | podman_rootless) STEP=30 pm rm -f -t 0 "$n" ;;
 	docker) STEP=30 dk rm -f "$n" ;;
 	containerd)
 		STEP=10 cr task kill -s SIGKILL "$n"
