@@ -240,14 +240,23 @@ s_runp() {
 	[ -n "$(state_dir "$rt" "$POD")" ] || fail "no state of $POD under $T/root-$rt"
 }
 
-s_create_start() {
-	local rt=$1 out cfg
+# start_in_pod VAR RT NAME JSON-FIELDS STATE: creates a container of the
+# busybox image in POD, sets VAR to its ID, starts it and waits for STATE.
+start_in_pod() {
+	local -n id_var=$1
+	local out cfg
 	[ -n "$POD" ] || fail "no pod" || return
-	cfg=$(ctr_json "$rt" main '"command": ["sh", "-c", "trap \"\" TERM; echo log-out-1; echo log-err-1 >&2; exec sleep 100000"]')
+	cfg=$(ctr_json "$2" "$3" "$4")
 	out=$(cri create "$POD" "$cfg" "$POD_JSON" 2>&1) || fail "create: $out" || return
-	MAIN=$out
-	out=$(cri start "$MAIN" 2>&1) || fail "start: $out" || return
-	wait_state "$MAIN" CONTAINER_RUNNING || return
+	id_var=$out
+	out=$(cri start "$id_var" 2>&1) || fail "start: $out" || return
+	wait_state "$id_var" "$5"
+}
+
+s_create_start() {
+	local rt=$1 out
+	start_in_pod MAIN "$rt" main '"command": ["sh", "-c", "trap \"\" TERM; echo log-out-1; echo log-err-1 >&2; exec sleep 100000"]' \
+		CONTAINER_RUNNING || return
 	local sd
 	sd=$(state_dir "$rt" "$MAIN")
 	[ -n "$sd" ] || fail "no state of $MAIN under $T/root-$rt" || return
@@ -290,13 +299,9 @@ s_exec_tty() {
 }
 
 s_attach() {
-	local rt=$1 out cfg
-	[ -n "$POD" ] || fail "no pod" || return
-	cfg=$(ctr_json "$rt" att '"stdin": true, "stdin_once": true, "command": ["sh", "-c", "read l; echo attached-$l; exit 6"]')
-	out=$(cri create "$POD" "$cfg" "$POD_JSON" 2>&1) || fail "create: $out" || return
-	ATT=$out
-	out=$(cri start "$ATT" 2>&1) || fail "start: $out" || return
-	wait_state "$ATT" CONTAINER_RUNNING || return
+	local rt=$1 out
+	start_in_pod ATT "$rt" att '"stdin": true, "stdin_once": true, "command": ["sh", "-c", "read l; echo attached-$l; exit 6"]' \
+		CONTAINER_RUNNING || return
 	out=$(printf 'hello\n' | cri attach -i "$ATT" 2>&1)
 	printf '%s\n' "$out" | grep -qx attached-hello || fail "attach output: $out" || return
 	# Stopped the moment it has exited, as Kubernetes' own attach test
@@ -322,12 +327,8 @@ s_logs() {
 # shim kills an exited task before deleting it and needs the runtime's
 # "container not running" to know it has gone).
 s_stop_exited() {
-	local rt=$1 out cfg id
-	[ -n "$POD" ] || fail "no pod" || return
-	cfg=$(ctr_json "$rt" done '"command": ["sh", "-c", "echo done; exit 7"]')
-	id=$(cri create "$POD" "$cfg" "$POD_JSON" 2>&1) || fail "create: $id" || return
-	out=$(cri start "$id" 2>&1) || fail "start: $out" || return
-	wait_state "$id" CONTAINER_EXITED || return
+	local rt=$1 out id
+	start_in_pod id "$rt" done '"command": ["sh", "-c", "echo done; exit 7"]' CONTAINER_EXITED || return
 	out=$(field "$id" '{{.status.exitCode}}')
 	[ "$out" = 7 ] || fail "exit code $out, want 7" || return
 	out=$(cri stop "$id" 2>&1) || fail "stop: $out" || return
