@@ -77,7 +77,7 @@ func TestRestoreBadInput(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(r.root, id)); !os.IsNotExist(err) {
 			t.Errorf("state of %s left behind: %v", id, err)
 		}
-		if dirs := cgroupDirs(id); len(dirs) > 0 {
+		if dirs := cgroupDirs(t, id); len(dirs) > 0 {
 			t.Errorf("cgroups of %s left behind: %v", id, dirs)
 		}
 	}
@@ -108,7 +108,7 @@ func TestRestoreCriuFailureLeavesNothing(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(r.root, "cf1")); !os.IsNotExist(err) {
 		t.Errorf("state left behind: %v", err)
 	}
-	if dirs := cgroupDirs("cf1"); len(dirs) > 0 {
+	if dirs := cgroupDirs(t, "cf1"); len(dirs) > 0 {
 		t.Errorf("cgroups left behind: %v", dirs)
 	}
 	mi, _ := os.ReadFile("/proc/self/mountinfo")

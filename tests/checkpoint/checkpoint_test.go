@@ -26,7 +26,7 @@ func TestCheckpointRestoreCounter(t *testing.T) {
 	if res := r.sprout(nil, "state", "cr1"); res.code == 0 || !strings.Contains(res.stderr, "does not exist") {
 		t.Fatalf("state after checkpoint: exit %d, %q %q; want: does not exist", res.code, res.stdout, res.stderr)
 	}
-	if dirs := cgroupDirs("cr1"); len(dirs) > 0 {
+	if dirs := cgroupDirs(t, "cr1"); len(dirs) > 0 {
 		t.Fatalf("cgroups left after checkpoint: %v", dirs)
 	}
 	// Without a parent, the images hold every page themselves.
@@ -64,7 +64,7 @@ func TestCheckpointRestoreCounter(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	r.must("delete", "cr1")
-	if dirs := cgroupDirs("cr1"); len(dirs) > 0 {
+	if dirs := cgroupDirs(t, "cr1"); len(dirs) > 0 {
 		t.Fatalf("cgroups left after delete: %v", dirs)
 	}
 }

@@ -67,7 +67,7 @@ func TestCriuTooOld(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(r.root, "old2")); !os.IsNotExist(err) {
 		t.Fatalf("state of old2 left behind: %v", err)
 	}
-	if dirs := cgroupDirs("old2"); len(dirs) > 0 {
+	if dirs := cgroupDirs(t, "old2"); len(dirs) > 0 {
 		t.Fatalf("cgroups of old2 left behind: %v", dirs)
 	}
 }

@@ -60,7 +60,7 @@ func TestMain(m *testing.M) {
 	if track.Run() != nil {
 		memTrackBroken = dirtyTrackReason(filepath.Join(logs, "track.log"))
 	}
-	code := m.Run()
+	code := harness.InOwnCgroup(m)
 	os.RemoveAll(logs)
 	os.Exit(code)
 }
@@ -312,23 +312,10 @@ func waitCount(t *testing.T, b *bundle, n int) int {
 var (
 	alive    = harness.Alive
 	cgroupOf = harness.CgroupOf
+	// cgroupDirs lists the cgroups of a container ID that sets no
+	// cgroupsPath, in this run's cgroup.
+	cgroupDirs = harness.CgroupsNamed
 )
-
-// cgroupDirs lists the host cgroup directories named for id.
-func cgroupDirs(id string) []string {
-	var out []string
-	filepath.WalkDir("/sys/fs/cgroup", func(p string, d os.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
-			return nil
-		}
-		if d.Name() == id {
-			out = append(out, p)
-			return filepath.SkipDir
-		}
-		return nil
-	})
-	return out
-}
 
 func specMount(src, dst string) specs.Mount {
 	return specs.Mount{Destination: dst, Type: "bind", Source: src, Options: []string{"rbind", "rw"}}

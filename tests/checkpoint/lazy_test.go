@@ -149,7 +149,7 @@ func TestLazyMigrationNeverHangs(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(r.root, "lz2")); !os.IsNotExist(err) {
 		t.Errorf("state of lz2 left behind: %v", err)
 	}
-	if dirs := cgroupDirs("lz2"); len(dirs) > 0 {
+	if dirs := cgroupDirs(t, "lz2"); len(dirs) > 0 {
 		t.Errorf("cgroups of lz2 left behind (a process of the restored tree still in them?): %v", dirs)
 	}
 }

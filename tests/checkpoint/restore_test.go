@@ -42,7 +42,7 @@ func TestRestoreNewIDNewCgroup(t *testing.T) {
 	if filepath.Base(cg) != "new1" {
 		t.Fatalf("restored init in memory cgroup %s, want new1's", cg)
 	}
-	dirs := cgroupDirs("new1")
+	dirs := cgroupDirs(t, "new1")
 	found := false
 	for _, d := range dirs {
 		data, err := os.ReadFile(filepath.Join(d, "memory.limit_in_bytes"))
@@ -62,7 +62,7 @@ func TestRestoreNewIDNewCgroup(t *testing.T) {
 	if !found {
 		t.Fatalf("no memory cgroup of new1 among %v", dirs)
 	}
-	if old := cgroupDirs("old1"); len(old) > 0 {
+	if old := cgroupDirs(t, "old1"); len(old) > 0 {
 		t.Fatalf("cgroups of the checkpointed ID came back: %v", old)
 	}
 }

@@ -24,7 +24,7 @@ var sproutBin string
 
 func TestMain(m *testing.M) {
 	sproutBin = harness.SproutBin("fault")
-	os.Exit(m.Run())
+	os.Exit(harness.InOwnCgroup(m))
 }
 
 // rig is one container ID with its bundle, state root and cgroup, and what

@@ -97,9 +97,17 @@ func MountsUnder(t *testing.T, dir string) []string {
 // fields of each line.
 func mountinfo(t *testing.T) [][]string {
 	t.Helper()
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	out, err := readMountinfo()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+func readMountinfo() ([][]string, error) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
 	}
 	var out [][]string
 	for _, l := range strings.Split(string(data), "\n") {
@@ -108,7 +116,7 @@ func mountinfo(t *testing.T) [][]string {
 			out = append(out, f)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // CgroupMounts lists the mount point of every cgroup hierarchy, v1 or v2,

@@ -7,13 +7,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sprout-runtime/sprout/tests/harness"
 )
 
 // snapshot is what a failed create must leave as it was.
@@ -44,10 +45,7 @@ func takeSnapshot(t *testing.T, id string, dirs ...string) snapshot {
 			}
 		}
 	}
-	cg, _ := filepath.Glob("/sys/fs/cgroup/*/" + id)
-	cg2, _ := filepath.Glob("/sys/fs/cgroup/*/*/*/" + id)
-	s.cgroups = append(cg, cg2...)
-	sort.Strings(s.cgroups)
+	s.cgroups = harness.CgroupsNamed(t, id)
 	return s
 }
 

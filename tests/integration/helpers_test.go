@@ -38,7 +38,14 @@ func TestMain(m *testing.M) {
 		os.Setenv("SPROUT_BIN", bin)
 	}
 	sproutBin = harness.SproutBin("integration")
-	code := m.Run()
+	var code int
+	if systemdDriver {
+		// systemd names a container's unit from cgroupsPath or the ID,
+		// not from where this process's cgroup is.
+		code = m.Run()
+	} else {
+		code = harness.InOwnCgroup(m)
+	}
 	if tmp != "" {
 		os.RemoveAll(tmp)
 	}
