@@ -20,7 +20,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "plan.h"
@@ -60,14 +59,8 @@ static int planfd = -1;
 
 static void send_msg(uint32_t type, const void *data, size_t len)
 {
-	struct iovec iov[2] = {
-		{ .iov_base = &type, .iov_len = sizeof(type) },
-		{ .iov_base = (void *)data, .iov_len = len },
-	};
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-
 	// A short write is impossible on SOCK_SEQPACKET; nothing to retry.
-	if (sendmsg(syncfd, &mh, MSG_NOSIGNAL) < 0)
+	if (sprout_send(syncfd, type, data, len, -1) < 0)
 		_exit(1);
 }
 
@@ -208,15 +201,13 @@ static void __attribute__((noreturn)) run_exec_plan(void)
 	close(planfd);
 	sprout_run_plan(plan, len, syncfd, &res);
 	{
+		char msg[4 + sizeof(res.msg)];
 		uint32_t e = (uint32_t)res.errnum;
-		struct iovec iov[3] = {
-			{ .iov_base = &(uint32_t){ SYNC_PLAN_ERROR }, .iov_len = 4 },
-			{ .iov_base = &e, .iov_len = 4 },
-			{ .iov_base = res.msg, .iov_len = strlen(res.msg) },
-		};
-		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
+		size_t n = strlen(res.msg);
 
-		sendmsg(syncfd, &mh, MSG_NOSIGNAL);
+		memcpy(msg, &e, 4);
+		memcpy(msg + 4, res.msg, n);
+		sprout_send(syncfd, SYNC_PLAN_ERROR, msg, 4 + n, -1);
 	}
 	_exit(1);
 }

@@ -74,14 +74,11 @@ static int failf(struct plan *pl, int errnum, const char *fmt, ...)
 	return -1;
 }
 
-static int send_to(int sock, uint32_t type, const void *data, size_t len, int fd)
+// send_iov sends one datagram, with fd as SCM_RIGHTS when it is not -1.
+static int send_iov(int sock, struct iovec *iov, int n, int fd)
 {
-	struct iovec iov[2] = {
-		{ .iov_base = &type, .iov_len = sizeof(type) },
-		{ .iov_base = (void *)data, .iov_len = len },
-	};
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
 
 	if (fd >= 0) {
 		struct cmsghdr *c;
@@ -96,6 +93,16 @@ static int send_to(int sock, uint32_t type, const void *data, size_t len, int fd
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+int sprout_send(int sock, uint32_t type, const void *data, size_t len, int fd)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = &type, .iov_len = sizeof(type) },
+		{ .iov_base = (void *)data, .iov_len = len },
+	};
+
+	return send_iov(sock, iov, 2, fd);
 }
 
 // Readers of one operation's payload; each fails on a short payload.
@@ -230,19 +237,11 @@ static int console(struct plan *pl, struct args *a)
 	if (ioctl(0, TIOCSCTTY, 0) < 0)
 		return failf(pl, errno, "process.terminal: controlling terminal");
 	snprintf(name, sizeof(name), "/dev/pts/%u", ptn);
+	// runc's console socket protocol: the pty's name, its master attached.
 	{
 		struct iovec iov = { .iov_base = name, .iov_len = strlen(name) };
-		char cbuf[CMSG_SPACE(sizeof(int))];
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *c;
 
-		memset(cbuf, 0, sizeof(cbuf));
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &master, sizeof(int));
-		if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		if (send_iov(sock, &iov, 1, master) < 0)
 			return failf(pl, errno, "--console-socket: send pty master");
 	}
 	close(master);
@@ -392,7 +391,7 @@ static int seccomp(struct plan *pl, struct args *a)
 		return failf(pl, errno, "%s", label);
 	}
 	if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
-		int e = send_to(pl->sock, SYNC_SECCOMP_FD, NULL, 0, (int)r) < 0 ? errno : 0;
+		int e = sprout_send(pl->sock, SYNC_SECCOMP_FD, NULL, 0, (int)r) < 0 ? errno : 0;
 
 		close((int)r);
 		if (e != 0)
@@ -683,7 +682,7 @@ static int run_op(struct plan *pl, uint32_t op, struct args *a)
 		return 0;
 	}
 	case PLAN_LOG:
-		send_to(pl->sock, SYNC_LOG, a->p, a->end - a->p, -1);
+		sprout_send(pl->sock, SYNC_LOG, a->p, a->end - a->p, -1);
 		a->p = a->end;
 		return 0;
 	case PLAN_EXEC:

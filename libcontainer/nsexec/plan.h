@@ -7,6 +7,7 @@
 #define SPROUT_PLAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct plan_result {
 	int errnum;      // errno of the step that failed; 0 when it had none
@@ -17,6 +18,11 @@ struct plan_result {
 // sock gets the seccomp notify fd and the PLAN_LOG lines. It returns 0, or
 // -1 with res filled in; PLAN_EXEC returns only on failure.
 int sprout_run_plan(const char *buf, size_t len, int sock, struct plan_result *res);
+
+// sprout_send sends one message of the sync protocol (sync.h): type, then
+// the payload, with fd as SCM_RIGHTS unless it is -1. It returns 0, or -1
+// with errno set.
+int sprout_send(int sock, uint32_t type, const void *data, size_t len, int fd);
 
 // sprout_plan_program is the program the last PLAN_LOOKPATH found.
 const char *sprout_plan_program(void);
