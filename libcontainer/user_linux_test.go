@@ -93,4 +93,12 @@ func TestLookPath(t *testing.T) {
 			t.Errorf("%s with env %q: %q, %v, want %s", tc.name, tc.env, got, err, tc.want)
 		}
 	}
+	// A PATH entry whose join with the name is longer than a path can be
+	// is passed over, not cut short: cut, this one would name /bin/sh.
+	var pl nsexec.Plan
+	long := strings.Repeat("/", 4088) + "/bin/sh"
+	planLookPath(&pl, "nosuch", []string{"PATH=" + long})
+	if err := pl.Run(-1); err == nil || !strings.Contains(err.Error(), "executable file not found") {
+		t.Errorf("nosuch along a %d-byte PATH entry: found %q, %v", len(long), nsexec.Program(), err)
+	}
 }

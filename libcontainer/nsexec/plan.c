@@ -281,6 +281,8 @@ static int lookpath(struct plan *pl, struct args *a)
 
 	if (a->bad)
 		return failf(pl, EPROTO, "plan: bad lookpath operation");
+	if (strlen(name) >= sizeof(program))
+		return failf(pl, ENAMETOOLONG, "process.args[0]");
 	if (strchr(name, '/') != NULL) {
 		if ((e = executable(name, &why)) != 0) {
 			if (why != NULL)
@@ -294,11 +296,13 @@ static int lookpath(struct plan *pl, struct args *a)
 		const char *colon = strchr(dir, ':');
 		size_t n = colon ? (size_t)(colon - dir) : strlen(dir);
 
+		int len;
+
 		if (n == 0)
-			snprintf(program, sizeof(program), "./%s", name);
+			len = snprintf(program, sizeof(program), "./%s", name);
 		else
-			snprintf(program, sizeof(program), "%.*s/%s", (int)n, dir, name);
-		if (executable(program, &why) == 0)
+			len = snprintf(program, sizeof(program), "%.*s/%s", (int)n, dir, name);
+		if ((size_t)len < sizeof(program) && executable(program, &why) == 0)
 			return 0;
 		if (colon == NULL)
 			break;
