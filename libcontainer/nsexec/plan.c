@@ -184,10 +184,16 @@ int sprout_write_proc(const char *path, const char *value, size_t len)
 
 	if (fd < 0)
 		return -1;
-	if (fstatfs(fd, &st) < 0 || st.f_type != PROC_SUPER_MAGIC) {
-		if (errno == 0 || st.f_type != PROC_SUPER_MAGIC)
-			errno = EXDEV;
+	if (fstatfs(fd, &st) < 0) {
+		int e = errno;
+
 		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (st.f_type != PROC_SUPER_MAGIC) {
+		close(fd);
+		errno = EXDEV;
 		return -1;
 	}
 	n = write(fd, value, len);
