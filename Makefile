@@ -38,7 +38,7 @@ lint: deps
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 
 unit: sprout
-	$(GO) test -count=1 . ./spec/ ./capabilities/ ./seccomp/ ./cgroups/... ./libcontainer/... ./tests/harness/
+	$(GO) test -count=1 . ./spec/ ./capabilities/ ./seccomp/ ./cgroups/... ./libcontainer/... ./tests/harness/ ./startup/
 	GO=$(GO) bash tests/unit-nonroot.sh
 
 # Go fuzz targets, as package:function; `make fuzz` runs each for
