@@ -44,7 +44,7 @@ lint: deps
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 
 unit: sprout
-	$(GO) test -count=1 . ./spec/ ./capabilities/ ./seccomp/ ./cgroups/... ./libcontainer/... ./tests/harness/ ./startup/
+	$(GO) test -count=1 . ./spec/ ./capabilities/ ./seccomp/ ./cgroups/... ./libcontainer/... ./tests/harness/
 	GO=$(GO) bash tests/unit-nonroot.sh
 
 # Go fuzz targets, as package:function; `make fuzz` runs each for

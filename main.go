@@ -17,7 +17,7 @@ import (
 
 	"github.com/sprout-runtime/sprout/libcontainer"
 	_ "github.com/sprout-runtime/sprout/libcontainer/nsexec"
-	_ "github.com/sprout-runtime/sprout/startup"
+	_ "github.com/sprout-runtime/sprout/libcontainer/startup"
 )
 
 // Set by the Makefile.

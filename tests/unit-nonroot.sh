@@ -10,7 +10,7 @@ command -v "$GO" >/dev/null || GO=/usr/local/go/bin/go
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 chmod 755 "$dir"
-pkgs=(. ./spec ./capabilities ./seccomp ./cgroups ./cgroups/systemd ./libcontainer ./libcontainer/criurpc ./libcontainer/nsexec ./tests/harness ./startup)
+pkgs=(. ./spec ./capabilities ./seccomp ./cgroups ./cgroups/systemd ./libcontainer ./libcontainer/criurpc ./libcontainer/nsexec ./libcontainer/startup ./tests/harness)
 for pkg in "${pkgs[@]}"; do
 	name=${pkg#./}
 	[ "$name" = . ] && name=sprout

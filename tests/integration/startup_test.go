@@ -24,7 +24,7 @@ func TestStartupInitRunsFirst(t *testing.T) {
 		if len(f) < 2 || f[0] != "init" {
 			continue
 		}
-		if f[1] == "github.com/sprout-runtime/sprout/startup" {
+		if f[1] == "github.com/sprout-runtime/sprout/libcontainer/startup" {
 			if len(before) > 0 {
 				t.Errorf("packages initialized before startup: %v", before)
 			}

@@ -2,7 +2,7 @@
 // commands and the container's init) before the other packages' init
 // functions run. It imports nothing, so Go's initialization order, which
 // takes the first ready package by import path, runs it ahead of the
-// third-party inits.
+// third-party inits (TestStartupInitRunsFirst holds that).
 package startup
 
 // growFrame is the frame that grows the main goroutine's stack once, to
