@@ -89,7 +89,7 @@ func fakeContainer(t *testing.T, st Status, cg *fakeManager) *Container {
 	}
 	s := spec.Default(false)
 	s.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(100 << 20), Swap: i64(200 << 20)}}
-	if err := writeConfig(dir, s); err != nil {
+	if _, err := writeConfig(dir, s); err != nil {
 		t.Fatal(err)
 	}
 	if err := writeJSONAtomic(dir, stateFile, state); err != nil {

@@ -88,12 +88,12 @@ func create(root string, opts CreateOptions, start func(*parent) error) (c *Cont
 		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
 		Annotations: s.Annotations, Hooks: s.Hooks,
 	}, spec: s}
-	cg, err := c.writeFirstState(s, opts.SystemdCgroup)
+	cg, specJSON, err := c.writeFirstState(s, opts.SystemdCgroup)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	p := &parent{c: c, opts: &opts, spec: s, cg: cg}
+	p := &parent{c: c, opts: &opts, spec: s, specJSON: specJSON, cg: cg}
 	made := c
 	defer func() {
 		if err != nil {
@@ -188,24 +188,25 @@ func makeStateDir(root, id string) (string, *os.File, error) {
 // cgroup directories that are about to be made: a create killed from here
 // on leaves what delete --force needs. A systemd scope is systemd's to make
 // and remove, and has no manager yet.
-func (c *Container) writeFirstState(s *specs.Spec, systemdCgroup bool) (cgroups.Manager, error) {
+func (c *Container) writeFirstState(s *specs.Spec, systemdCgroup bool) (cgroups.Manager, []byte, error) {
 	var cg cgroups.Manager
 	c.state.CgroupOwned = []string{}
 	if !systemdCgroup {
 		var err error
 		if cg, err = cgroups.New(s.Linux.CgroupsPath, c.state.ID); err != nil {
-			return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+			return nil, nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 		}
 		c.state.CgroupPaths = cg.Paths()
 		c.state.CgroupOwned = missingDirs(c.state.CgroupPaths)
 	}
-	if err := writeConfig(c.dir, s); err != nil {
-		return nil, fmt.Errorf("write config: %w", err)
+	specJSON, err := writeConfig(c.dir, s)
+	if err != nil {
+		return nil, nil, fmt.Errorf("write config: %w", err)
 	}
 	if err := writeJSONAtomic(c.dir, stateFile, c.state); err != nil {
-		return nil, fmt.Errorf("write state: %w", err)
+		return nil, nil, fmt.Errorf("write state: %w", err)
 	}
-	return cg, nil
+	return cg, specJSON, nil
 }
 
 // parent drives one container init from the runtime's side.
@@ -217,6 +218,9 @@ type parent struct {
 	stage *stage
 	sync  *os.File
 	pid   int
+
+	// specJSON is spec as config.json holds it, nil until written.
+	specJSON []byte
 }
 
 func (p *parent) start() error {
@@ -279,7 +283,7 @@ func (p *parent) start() error {
 	defer closeAll(sources)
 
 	cfg := initConfig{
-		ID: p.c.state.ID, Bundle: p.c.state.Bundle, Rootfs: p.c.state.Rootfs, Spec: s,
+		ID: p.c.state.ID, Bundle: p.c.state.Bundle, Rootfs: p.c.state.Rootfs, Spec: s, SpecJSON: p.specJSON,
 		NoPivot: p.opts.NoPivot, NoNewKeyring: p.opts.NoNewKeyring, PreserveFds: p.opts.PreserveFds,
 		CgroupMode: cgroups.DetectMode(),
 		//lint:ignore SA1019 prestart is deprecated but still in the spec, and runc runs it
@@ -314,12 +318,16 @@ func (p *parent) start() error {
 	return nil
 }
 
+// sendInitConfig encodes cfg.Spec into cfg.SpecJSON unless the caller has
+// it encoded already.
 func sendInitConfig(w io.Writer, cfg *initConfig) error {
-	data, err := spec.Marshal(cfg.Spec)
-	if err != nil {
-		return err
+	if cfg.SpecJSON == nil {
+		data, err := spec.Marshal(cfg.Spec)
+		if err != nil {
+			return err
+		}
+		cfg.SpecJSON = data
 	}
-	cfg.SpecJSON = data
 	return json.NewEncoder(w).Encode(cfg)
 }
 

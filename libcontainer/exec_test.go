@@ -139,7 +139,7 @@ func TestExecSpec(t *testing.T) {
 	s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
 	s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
 	s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0"}
-	if err := writeConfig(c.dir, s); err != nil {
+	if _, err := writeConfig(c.dir, s); err != nil {
 		t.Fatal(err)
 	}
 	got, err := c.ExecSpec()

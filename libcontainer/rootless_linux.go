@@ -45,14 +45,12 @@ func validateRootless(s *specs.Spec) error {
 // config names one (linux.cgroupsPath) or sets a limit that needs it.
 func (p *parent) makeCgroup() (cgroups.Manager, error) {
 	s := p.spec
-	cg, err := cgroups.New(s.Linux.CgroupsPath, p.c.state.ID)
-	if err != nil {
-		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
-	}
+	// The manager whose directories writeFirstState recorded.
+	cg := p.cg
 	if err := checkCgroupReuse(cg); err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
-	err = cg.Apply(-1)
+	err := cg.Apply(-1)
 	if err == nil {
 		return cg, nil
 	}

@@ -102,21 +102,28 @@ func writeJSONAtomic(dir, name string, v any) error {
 	return writeAtomic(dir, name, data)
 }
 
-// writeConfig keeps the container's config beside its state.
-func writeConfig(dir string, s *specs.Spec) error {
+// writeConfig keeps the container's config beside its state and returns
+// it encoded, which create hands on to the init rather than encode it again.
+func writeConfig(dir string, s *specs.Spec) ([]byte, error) {
 	data, err := spec.Marshal(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return writeAtomic(dir, configFile, data)
+	return data, writeAtomic(dir, configFile, data)
 }
 
-func writeAtomic(dir, name string, data []byte) error {
+func writeAtomic(dir, name string, data []byte) (err error) {
 	tmp, err := os.CreateTemp(dir, "."+name+".")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	// Once renamed it is gone under that name: removing it then would only
+	// cost two failing syscalls (os.Remove tries unlink, then rmdir).
+	defer func() {
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+	}()
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
@@ -134,20 +141,7 @@ func WritePidFile(path string, pid int) error {
 	if err != nil {
 		return fmt.Errorf("pid file %s: %w", path, err)
 	}
-	dir := filepath.Dir(abs)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(abs)+".")
-	if err != nil {
-		return fmt.Errorf("pid file %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(strconv.Itoa(pid)); err != nil {
-		tmp.Close()
-		return fmt.Errorf("pid file %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("pid file %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), abs); err != nil {
+	if err := writeAtomic(filepath.Dir(abs), filepath.Base(abs), []byte(strconv.Itoa(pid))); err != nil {
 		return fmt.Errorf("pid file %s: %w", path, err)
 	}
 	return nil

@@ -48,7 +48,7 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	}
 	mergeResources(stored, delta)
 	s.Linux.Resources = stored
-	if err := writeConfig(c.dir, s); err != nil {
+	if _, err := writeConfig(c.dir, s); err != nil {
 		return fmt.Errorf("update container %s: write config: %w", c.state.ID, err)
 	}
 	return nil
