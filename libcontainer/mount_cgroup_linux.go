@@ -34,7 +34,7 @@ func (r *rootfs) mountCgroupV1(dest string, opts spec.MountOptions) error {
 		return err
 	}
 	target.Close()
-	hier, err := mountinfo.GetMounts(func(m *mountinfo.Info) (bool, bool) {
+	hier, err := r.hostMounts(func(m *mountinfo.Info) (bool, bool) {
 		return m.FSType != "cgroup" && m.FSType != "cgroup2", false
 	})
 	if err != nil {
@@ -113,7 +113,7 @@ func (r *rootfs) bindHostCgroup2(target *os.File, opts spec.MountOptions) error 
 	if err != nil {
 		return err
 	}
-	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup2"))
+	mounts, err := r.hostMounts(mountinfo.FSTypeFilter("cgroup2"))
 	if err != nil || len(mounts) == 0 {
 		return fmt.Errorf("no cgroup2 mount on the host: %v", err)
 	}

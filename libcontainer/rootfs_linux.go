@@ -33,6 +33,8 @@ type rootfs struct {
 	devBind  bool // /dev comes from a bind mount: leave its nodes alone
 	// Destinations of read-only mounts made writable until finish.
 	readonlyLater []string
+	// table is the mount table as the init found it (see hostMounts).
+	table []*mountinfo.Info
 }
 
 func newRootfs(cfg *initConfig, sync *os.File) *rootfs {
@@ -66,7 +68,7 @@ func (r *rootfs) prepare() error {
 		}
 		// Before the bind: on a shared parent the bind itself would
 		// propagate to the host.
-		if err := makeParentPrivate(r.path); err != nil {
+		if err := r.makeParentPrivate(); err != nil {
 			return err
 		}
 		if err := unix.Mount(r.path, r.path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
@@ -151,10 +153,10 @@ func (r *rootfs) cloneDevNull(n int) error {
 // makeParentPrivate makes the mount that holds the rootfs (the rootfs
 // itself when it is a mount point) private, which pivot_root requires of
 // the new root's parent.
-func makeParentPrivate(path string) error {
-	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
+func (r *rootfs) makeParentPrivate() error {
+	mounts, err := r.hostMounts(mountinfo.ParentsFilter(r.path))
 	if err != nil {
-		return fmt.Errorf("read mountinfo: %w", err)
+		return err
 	}
 	best := "/"
 	for _, m := range mounts {
@@ -166,6 +168,28 @@ func makeParentPrivate(path string) error {
 		return fmt.Errorf("make %s private: %w", best, err)
 	}
 	return nil
+}
+
+// hostMounts returns the mounts of the table the init found that filter
+// keeps. The table is read and parsed once (the kernel writes it out at
+// some cost, and the init needs it twice): what the init looks up in it,
+// the mounts above the rootfs and the host's cgroup hierarchies, is what the
+// init's own mounts, all below the rootfs, leave as it was.
+func (r *rootfs) hostMounts(filter mountinfo.FilterFunc) ([]*mountinfo.Info, error) {
+	if r.table == nil {
+		table, err := mountinfo.GetMounts(nil)
+		if err != nil {
+			return nil, fmt.Errorf("read mountinfo: %w", err)
+		}
+		r.table = table
+	}
+	var out []*mountinfo.Info
+	for _, m := range r.table {
+		if skip, _ := filter(m); !skip {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 func isBind(m specs.Mount) bool {
