@@ -83,7 +83,7 @@ func (ip *initProcess) run() error {
 	if err := json.NewDecoder(cfgFile).Decode(&ip.cfg); err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
-	s, err := spec.Parse(ip.cfg.SpecJSON)
+	s, err := spec.ParseForInit(ip.cfg.SpecJSON)
 	if err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
