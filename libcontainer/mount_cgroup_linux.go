@@ -4,6 +4,7 @@ package libcontainer
 // sees.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,6 +35,14 @@ func (r *rootfs) mountCgroupV1(dest string, opts spec.MountOptions) error {
 		return err
 	}
 	target.Close()
+	// The tmpfs is the init's own and empty: the hierarchies' directories
+	// and links are made in it directly, each without a walk from the
+	// container's root (three lookups and a close fewer a hierarchy).
+	tmpfs, err := reopen(r.root, dest)
+	if err != nil {
+		return err
+	}
+	defer tmpfs.Close()
 	hier, err := r.hostMounts(func(m *mountinfo.Info) (bool, bool) {
 		return m.FSType != "cgroup" && m.FSType != "cgroup2", false
 	})
@@ -49,9 +58,15 @@ func (r *rootfs) mountCgroupV1(dest string, opts spec.MountOptions) error {
 			continue
 		}
 		name := filepath.Base(h.Mountpoint)
-		sub, err := r.mkdirTarget(filepath.Join(dest, name))
+		if err := unix.Mkdirat(int(tmpfs.Fd()), name, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("destination: %w", &os.PathError{Op: "mkdirat", Path: filepath.Join(dest, name), Err: err})
+		}
+		// Opened within the tmpfs, following a link to a co-mounted
+		// hierarchy's directory that an earlier one made, as a lookup from
+		// the root would.
+		sub, err := openInRoot(tmpfs, name, unix.O_PATH|unix.O_DIRECTORY)
 		if err != nil {
-			return err
+			return fmt.Errorf("destination: %w", err)
 		}
 		err = r.mountHierarchy(h, own, sub, opts)
 		sub.Close()
@@ -60,19 +75,14 @@ func (r *rootfs) mountCgroupV1(dest string, opts spec.MountOptions) error {
 		}
 		if strings.Contains(name, ",") {
 			for _, part := range strings.Split(name, ",") {
-				if err := r.symlink(name, filepath.Join(dest, part)); err != nil {
-					return err
+				if err := unix.Symlinkat(name, int(tmpfs.Fd()), part); err != nil && !errors.Is(err, unix.EEXIST) {
+					return &os.PathError{Op: "symlinkat", Path: filepath.Join(dest, part), Err: err}
 				}
 			}
 		}
 	}
 	if opts.Flags&unix.MS_RDONLY != 0 {
-		fd, err := reopen(r.root, dest)
-		if err != nil {
-			return err
-		}
-		defer fd.Close()
-		return setattr(int(fd.Fd()), false, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+		return setattr(int(tmpfs.Fd()), false, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
 	}
 	return nil
 }
