@@ -15,11 +15,15 @@ import (
 // runs in, the host's v1 hierarchies again under a fresh tmpfs at
 // /sys/fs/cgroup plus the pids hierarchy a second time as "pids,fake": the
 // shape of a host that mounts controllers together (cpu,cpuacct), which
-// this one does not. The host's own mounts are not touched.
+// this one does not. A host that does has links (cpu -> cpu,cpuacct),
+// which are left out: bound as directories of their own they would be a
+// hierarchy mounted under a name that is not its controllers'. The host's
+// own mounts are not touched.
 const coMountedCgroupfs = `set -e
 t=$(mktemp -d)
 mount -t tmpfs tmpfs "$t"
 for d in /sys/fs/cgroup/*; do
+	[ ! -L "$d" ] || continue
 	mountpoint -q "$d" || continue
 	mkdir "$t/${d##*/}"
 	mount --bind "$d" "$t/${d##*/}"
