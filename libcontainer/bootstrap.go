@@ -11,24 +11,12 @@ import (
 	"github.com/sprout-runtime/sprout/libcontainer/nsexec"
 )
 
-type bootstrap struct {
-	buf []byte
-}
-
-func (b *bootstrap) add(typ uint32, data []byte) {
-	var hdr [8]byte
-	binary.NativeEndian.PutUint32(hdr[0:], typ)
-	binary.NativeEndian.PutUint32(hdr[4:], uint32(len(data)))
-	b.buf = append(b.buf, hdr[:]...)
-	b.buf = append(b.buf, data...)
-}
-
 // buildBootstrap encodes the SYNC_BOOTSTRAP payload: what nsexec.c needs: the cgroups to join, the
 // namespaces to join (the user namespace first), the ones to create, and the
 // time namespace offsets; and for an exec, planFd (else -1), the fd of the
 // C stage's child on which its process plan comes.
 func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.LinuxTimeOffset, cgroupPaths map[string]string, planFd int) []byte {
-	var b bootstrap
+	var b nsexec.Records
 	var flags uint32
 	seen := map[string]bool{}
 	keys := make([]string, 0, len(cgroupPaths))
@@ -43,9 +31,9 @@ func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.
 		}
 		seen[dir] = true
 		if k == "" {
-			b.add(nsexec.RecCgroupDir, append([]byte(dir), 0))
+			b.Add(nsexec.RecCgroupDir, append([]byte(dir), 0))
 		} else {
-			b.add(nsexec.RecCgroupTasks, append([]byte(dir+"/tasks"), 0))
+			b.Add(nsexec.RecCgroupTasks, append([]byte(dir+"/tasks"), 0))
 		}
 	}
 	joins := append([]specs.LinuxNamespace(nil), namespaces...)
@@ -64,11 +52,11 @@ func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.
 		// The type goes along so that setns refuses a path to a namespace
 		// of another type.
 		data := binary.NativeEndian.AppendUint32(nil, cloneFlag(ns.Type))
-		b.add(rec, append(append(data, ns.Path...), 0))
+		b.Add(rec, append(append(data, ns.Path...), 0))
 	}
 	var f [4]byte
 	binary.NativeEndian.PutUint32(f[:], flags)
-	b.add(nsexec.RecCloneFlags, f[:])
+	b.Add(nsexec.RecCloneFlags, f[:])
 	if len(offsets) > 0 {
 		var sb strings.Builder
 		for _, clock := range []string{"monotonic", "boottime"} {
@@ -76,11 +64,11 @@ func buildBootstrap(namespaces []specs.LinuxNamespace, offsets map[string]specs.
 				fmt.Fprintf(&sb, "%s %d %d\n", clock, o.Secs, o.Nanosecs)
 			}
 		}
-		b.add(nsexec.RecTimeOffsets, []byte(sb.String()))
+		b.Add(nsexec.RecTimeOffsets, []byte(sb.String()))
 	}
 	if planFd >= 0 {
-		b.add(nsexec.RecPlanFd, binary.NativeEndian.AppendUint32(nil, uint32(planFd)))
+		b.Add(nsexec.RecPlanFd, binary.NativeEndian.AppendUint32(nil, uint32(planFd)))
 	}
-	b.add(nsexec.RecEnd, nil)
-	return b.buf
+	b.Add(nsexec.RecEnd, nil)
+	return b.Bytes()
 }

@@ -216,7 +216,7 @@ __attribute__((constructor)) static void nsexec(void)
 {
 	const char *env = getenv("_SPROUT_SYNCFD");
 	static char msgbuf[SYNC_MSG_MAX];
-	const char *buf = msgbuf + 4;
+	const char *buf = msgbuf + 4, *cur = buf, *data = NULL;
 	uint32_t flags = 0;
 	const char *offsets = NULL;
 	size_t offsets_len = 0;
@@ -224,8 +224,8 @@ __attribute__((constructor)) static void nsexec(void)
 	int cgnsfd = -1;
 	int cgfd = -1;
 	ssize_t n;
-	size_t off;
-	uint32_t type, upid;
+	uint32_t type, upid, rec = 0, len = 0;
+	int r;
 	pid_t pid;
 
 	if (env == NULL)
@@ -251,25 +251,14 @@ __attribute__((constructor)) static void nsexec(void)
 	// The cgroup records come first, then the user namespace if one is
 	// joined, so that the namespaces joined after it are entered with its
 	// credentials.
-	for (off = 0; off + 8 <= (size_t)n;) {
-		uint32_t rec, len;
-
-		memcpy(&rec, buf + off, 4);
-		memcpy(&len, buf + off + 4, 4);
-		off += 8;
-		if (rec == REC_END)
-			break;
-		if (len > (size_t)n - off) {
-			errno = EPROTO;
-			fail("bootstrap record %u overruns the message", rec);
-		}
+	while ((r = sprout_next_record(&cur, buf + n, &rec, &data, &len)) > 0) {
 		switch (rec) {
 		case REC_CLONE_FLAGS:
 			if (len != 4) {
 				errno = EPROTO;
 				fail("bootstrap clone flags");
 			}
-			memcpy(&flags, buf + off, 4);
+			memcpy(&flags, data, 4);
 			break;
 		case REC_USERNS_PATH:
 			// Inside the user namespace the host's cgroup files are no
@@ -279,32 +268,32 @@ __attribute__((constructor)) static void nsexec(void)
 				close(cgfd);
 				cgfd = -1;
 			}
-			join_namespace(buf + off, len);
+			join_namespace(data, len);
 			break;
 		case REC_NS_PATH:
 			// A cgroup namespace is entered by the init itself, once it is
 			// in its cgroup: from inside the namespace the cgroup is out of
 			// reach for CLONE_INTO_CGROUP.
-			if (len > 5 && memcmp(buf + off, &newcgroup, 4) == 0) {
+			if (len > 5 && memcmp(data, &newcgroup, 4) == 0) {
 				// Opened now: the path may not resolve once this stage is
 				// in the container's mount namespace.
-				cgnsfd = open(buf + off + 4, O_RDONLY | O_CLOEXEC);
+				cgnsfd = open(data + 4, O_RDONLY | O_CLOEXEC);
 				if (cgnsfd < 0)
-					fail("open namespace %s", buf + off + 4);
+					fail("open namespace %s", data + 4);
 				break;
 			}
-			join_namespace(buf + off, len);
+			join_namespace(data, len);
 			break;
 		case REC_CGROUP_TASKS:
-			join_v1(buf + off);
+			join_v1(data);
 			break;
 		case REC_CGROUP_DIR: {
 			char path[4096];
 
-			cgfd = open(buf + off, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			cgfd = open(data, O_PATH | O_DIRECTORY | O_CLOEXEC);
 			if (cgfd < 0)
-				fail("open cgroup %s", buf + off);
-			snprintf(path, sizeof(path), "%s/cgroup.procs", buf + off);
+				fail("open cgroup %s", data);
+			snprintf(path, sizeof(path), "%s/cgroup.procs", data);
 			procsfd = open(path, O_WRONLY | O_CLOEXEC);
 			if (procsfd < 0)
 				fail("open %s", path);
@@ -315,17 +304,20 @@ __attribute__((constructor)) static void nsexec(void)
 				errno = EPROTO;
 				fail("bootstrap plan fd");
 			}
-			memcpy(&planfd, buf + off, 4);
+			memcpy(&planfd, data, 4);
 			break;
 		case REC_TIME_OFFSETS:
-			offsets = buf + off;
+			offsets = data;
 			offsets_len = len;
 			break;
 		default:
 			errno = EPROTO;
 			fail("unknown bootstrap record %u", rec);
 		}
-		off += len;
+	}
+	if (r < 0) {
+		errno = EPROTO;
+		fail("bootstrap record %u overruns the message", rec);
 	}
 
 	if ((flags & CLONE_NEWUSER) && cgfd >= 0) {

@@ -702,29 +702,40 @@ static int run_op(struct plan *pl, uint32_t op, struct args *a)
 	}
 }
 
+int sprout_next_record(const char **p, const char *end, uint32_t *type, const char **data, uint32_t *len)
+{
+	if (end - *p < 8)
+		return 0;
+	memcpy(type, *p, 4);
+	memcpy(len, *p + 4, 4);
+	*p += 8;
+	if (*type == 0)
+		return 0;
+	if (*len > (size_t)(end - *p))
+		return -1;
+	*data = *p;
+	*p += *len;
+	return 1;
+}
+
 int sprout_run_plan(const char *buf, size_t len, int sock, struct plan_result *res)
 {
 	struct plan pl = { .p = buf, .end = buf + len, .sock = sock, .res = res };
+	const char *data;
+	uint32_t op, n;
+	int r;
 
 	res->errnum = 0;
 	res->msg[0] = '\0';
-	while (pl.end - pl.p >= 8) {
-		uint32_t op, n;
-		struct args a;
+	while ((r = sprout_next_record(&pl.p, pl.end, &op, &data, &n)) > 0) {
+		struct args a = { .p = data, .end = data + n };
 
-		memcpy(&op, pl.p, 4);
-		memcpy(&n, pl.p + 4, 4);
-		pl.p += 8;
-		if (op == PLAN_END)
-			return 0;
-		if (n > (size_t)(pl.end - pl.p))
-			return failf(&pl, EPROTO, "plan: operation %u overruns the plan", op);
-		a = (struct args){ .p = pl.p, .end = pl.p + n };
 		if (run_op(&pl, op, &a) < 0)
 			return -1;
 		if (a.bad)
 			return failf(&pl, EPROTO, "plan: operation %u is too short", op);
-		pl.p += n;
 	}
+	if (r < 0)
+		return failf(&pl, EPROTO, "plan: operation %u overruns the plan", op);
 	return 0;
 }

@@ -24,6 +24,13 @@ int sprout_run_plan(const char *buf, size_t len, int sock, struct plan_result *r
 // with errno set.
 int sprout_send(int sock, uint32_t type, const void *data, size_t len, int fd);
 
+// sprout_next_record reads the record at *p (a u32 type, a u32 length,
+// the payload: sync.h's framing of the bootstrap and of a process plan)
+// and moves *p past it. It returns 1 with type, data and len set, 0 at the
+// end (type 0, REC_END or PLAN_END, or no room for another header), -1
+// when the record overruns end (type says which).
+int sprout_next_record(const char **p, const char *end, uint32_t *type, const char **data, uint32_t *len);
+
 // sprout_plan_program is the program the last PLAN_LOOKPATH found.
 const char *sprout_plan_program(void);
 
