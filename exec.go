@@ -85,6 +85,7 @@ var execCommand = &cli.Command{
 		var sigs *signalCatcher
 		if !detach {
 			sigs = catchSignals()
+			opts.BeforeStart = sigs.wait
 		}
 		pid, err := ct.Exec(opts)
 		if console != nil {

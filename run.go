@@ -127,10 +127,10 @@ type signalCatcher struct {
 
 // catchSignals starts catching every signal. Enabling each is a round
 // trip to the Go runtime's signal-mask thread, 1.3 ms of CPU for all of
-// them here, so it runs beside the container's set-up: run waits for it
-// before start; an exec's process may begin, and a short one end, before
-// it is done, and its exit is not held up for it. It is never undone,
-// which would cost as much again: the command exits once the process has.
+// them here, so it runs beside the container's set-up, and run and exec
+// wait for it only before their process may start: a signal that comes
+// after is forwarded. It is never undone, which would cost as much again:
+// the command exits once the process has.
 func catchSignals() *signalCatcher {
 	sc := &signalCatcher{sigs: make(chan os.Signal, 32), ready: make(chan struct{})}
 	go func() {

@@ -29,7 +29,11 @@ type ExecOptions struct {
 	// hierarchy, "" for cgroup v2), or "" alone for all of them. A path is
 	// taken below the container's cgroup, absolute or not: "/" is the
 	// container's cgroup itself.
-	SubCgroups            map[string]string
+	SubCgroups map[string]string
+	// BeforeStart, if set, runs once the process is planned and before it
+	// may run: a foreground exec makes sure there that every signal it
+	// forwards is caught.
+	BeforeStart           func()
 	Stdin, Stdout, Stderr *os.File
 }
 
@@ -78,6 +82,9 @@ func (c *Container) Exec(opts ExecOptions) (int, error) {
 		return 0, err
 	}
 	w := watchExec(pp.pid)
+	if opts.BeforeStart != nil {
+		opts.BeforeStart()
+	}
 	// Only now, with the process's oom_score_adj written: it runs its plan
 	// as soon as it has read it. The plan can outgrow the pipe; it is
 	// written while the process reads it.
